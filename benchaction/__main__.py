@@ -1,0 +1,7 @@
+"""`python -m benchaction` runs the CLI."""
+
+import sys
+
+from benchaction.cli import main
+
+sys.exit(main())

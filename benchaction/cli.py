@@ -1,0 +1,192 @@
+"""`benchaction run | demo | report | validate`: the outside world (argv, signals, files) turned into calls."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from benchaction import __version__
+from benchaction.config import load_config
+from benchaction.config_model import RUNTIMES, Config
+from benchaction.errors import BenchActionError, ConfigError, ServingError
+from benchaction.pipeline import RunOptions, RunOutcome, run_benchmark
+from benchaction.progress import ProgressDisplay
+from benchaction.report import render_markdown
+from benchaction.results import load_results
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEMO_CONFIG = Path("examples") / "numpy-mlp" / "bench.yml"
+
+
+class Terminated(BaseException):
+    """Raised in the main thread on SIGTERM so every `finally` (container removal) runs."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(f"stopped by signal {signal.Signals(signum).name}")
+
+
+def _new_run_id() -> str:
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if args.trials is not None:
+        out["trials"] = args.trials
+    if args.runtime is not None:
+        out["server"] = {"runtime": args.runtime}
+    return out
+
+
+def _finish(outcome: RunOutcome, output_dir: Path, *, quiet: bool) -> int:
+    report = render_markdown(outcome.document)
+    report_path = output_dir / "report.md"
+    report_path.write_text(report, encoding="utf-8")
+    if not quiet:
+        sys.stdout.write(report)
+    print(f"results: {outcome.results_path}\nreport:  {report_path}", file=sys.stderr)
+    if outcome.error is None:
+        return EXIT_OK
+    if isinstance(outcome.error, KeyboardInterrupt | Terminated):
+        print(f"interrupted: {outcome.error or 'SIGINT'}; partial results kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"error: {outcome.error}", file=sys.stderr)
+    if not isinstance(outcome.error, BenchActionError):
+        raise outcome.error  # a bug, not a user error: show the traceback
+    return EXIT_FAILED
+
+
+def _run_config(config: Config, args: argparse.Namespace) -> RunOutcome:
+    display = ProgressDisplay()
+    options = RunOptions(output_dir=Path(args.output), run_id=_new_run_id())
+    display.log(
+        f"bench-action {__version__}: {config.name}, {len(config.scenarios)} scenario(s) x "
+        f"{config.trials} trial(s), runtime {config.server.runtime}, run id {options.run_id}"
+    )
+    return run_benchmark(config, options, display)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = load_config(args.config, profile=args.profile, overrides=_overrides(args))
+    return _finish(_run_config(config, args), Path(args.output), quiet=args.quiet)
+
+
+def _find_demo_config() -> Path:
+    for base in (Path.cwd(), Path(__file__).resolve().parents[1]):
+        if (base / DEMO_CONFIG).is_file():
+            return base / DEMO_CONFIG
+    raise BenchActionError(
+        f"the bundled example {DEMO_CONFIG} was not found here or next to the installed package; "
+        "run `benchaction demo` from a checkout of the bench-action repository"
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    path = _find_demo_config()
+    config = load_config(path, profile=args.profile, overrides=_overrides(args))
+    outcome = _run_config(config, args)
+    if (
+        isinstance(outcome.error, ServingError)
+        and outcome.document["server"]["runtime"] == "docker"
+        and not outcome.document["instances"]
+        and args.runtime is None
+    ):
+        # The demo must work anywhere: when the image cannot be built (no network for the base
+        # image, say), run the same server as a local process instead, and say so.
+        print(
+            f"demo: the Docker image could not be prepared ({str(outcome.error).splitlines()[0]}); "
+            "running the example as a local process instead",
+            file=sys.stderr,
+        )
+        config = load_config(
+            path,
+            profile=args.profile,
+            overrides={"server": {"runtime": "process"}, **_overrides(args)},
+        )
+        outcome = _run_config(config, args)
+    return _finish(outcome, Path(args.output), quiet=args.quiet)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    sys.stdout.write(render_markdown(load_results(args.results)))
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    config = load_config(args.config, profile=args.profile)
+    print(
+        f"{args.config}: valid; {len(config.scenarios)} scenario(s), {config.trials} trial(s), "
+        f"config {config.hash()[:19]}"
+    )
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="benchaction", description=__doc__)
+    p.add_argument("--version", action="version", version=f"bench-action {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def run_options(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--profile", help="profile from the config to apply (pr, full, or your own)"
+        )
+        sp.add_argument("--trials", type=int, help="override the number of trials")
+        sp.add_argument("--runtime", choices=RUNTIMES, help="override server.runtime")
+        sp.add_argument(
+            "-o", "--output", default="bench-results", help="folder for results.json and report.md"
+        )
+        sp.add_argument(
+            "-q", "--quiet", action="store_true", help="do not print the report to stdout"
+        )
+
+    run = sub.add_parser("run", help="benchmark the server a bench.yml describes")
+    run.add_argument(
+        "-c", "--config", default="bench.yml", help="path to bench.yml (default: ./bench.yml)"
+    )
+    run_options(run)
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="benchmark the bundled numpy MLP example end to end")
+    run_options(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    rep = sub.add_parser("report", help="print the markdown report of a results.json")
+    rep.add_argument("results")
+    rep.set_defaults(func=cmd_report)
+
+    val = sub.add_parser("validate", help="check a bench.yml and print what it would run")
+    val.add_argument("-c", "--config", default="bench.yml")
+    val.add_argument("--profile")
+    val.set_defaults(func=cmd_validate)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `benchaction` console script."""
+    args = _parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        code: int = args.func(args)
+        return code
+    except BenchActionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILED
+    except (KeyboardInterrupt, Terminated):
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

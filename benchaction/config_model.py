@@ -1,0 +1,184 @@
+"""The typed, validated configuration every later step reads: frozen, plain data, no I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = [
+    "RUNTIMES",
+    "BuildSpec",
+    "Config",
+    "GpuSpec",
+    "ProcessSpec",
+    "ReadySpec",
+    "Resources",
+    "Scenario",
+    "ServerSpec",
+    "Warmup",
+]
+
+RUNTIMES = ("auto", "docker", "process")
+"""Where a built or pulled server runs: `auto` uses Docker when an engine answers, else a process."""
+
+Runtime = Literal["auto", "docker", "process"]
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """How to build the server image: `docker build` of `context` with these settings."""
+
+    context: Path
+    dockerfile: str = "Dockerfile"
+    target: str | None = None
+    args: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReadySpec:
+    """The readiness probe: GET `path` until it answers `status`, polling every `interval_s`."""
+
+    path: str = "/"
+    status: int = 200
+    timeout_s: float = 120.0
+    interval_s: float = 0.25
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Container limits; None leaves Docker's default."""
+
+    cpus: float | None = None
+    memory_bytes: int | None = None
+    shm_size_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class GpuSpec:
+    """Which GPUs the server container gets: all of them, a count, or device ids."""
+
+    all: bool = False
+    count: int | None = None
+    device_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """How to run the same server as a local subprocess (the `process` runtime)."""
+
+    command: tuple[str, ...]
+    cwd: Path
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """The server under test: exactly one of `image`, `build` or `url` is set."""
+
+    image: str | None = None
+    build: BuildSpec | None = None
+    url: str | None = None
+    port: int = 8000
+    env: Mapping[str, str] = field(default_factory=dict)
+    command: tuple[str, ...] | None = None
+    gpus: GpuSpec | None = None
+    resources: Resources = field(default_factory=Resources)
+    ready: ReadySpec = field(default_factory=ReadySpec)
+    process: ProcessSpec | None = None
+    runtime: Runtime = "auto"
+
+    @property
+    def source(self) -> Literal["image", "build", "url"]:
+        """Which of the three ways to get a server this spec uses."""
+        if self.url is not None:
+            return "url"
+        return "build" if self.build is not None else "image"
+
+
+@dataclass(frozen=True)
+class Warmup:
+    """Load sent before the measurement window opens: a time, a request count, or both."""
+
+    duration_s: float = 0.0
+    requests: int = 0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One kind of request sent at one load level; `payloads` are whole bodies, cycled in order."""
+
+    name: str
+    path: str = "/"
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    payloads: tuple[bytes, ...] = ()
+    concurrency: int = 1
+    duration_s: float | None = None
+    requests: int | None = None
+    warmup: Warmup = field(default_factory=Warmup)
+    timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole benchmark after the profile is applied: what every step below the CLI reads."""
+
+    path: Path
+    name: str
+    server: ServerSpec
+    scenarios: tuple[Scenario, ...]
+    trials: int = 3
+    reuse: bool = False
+    profile: str | None = None
+    version: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view of the settings that decide what is measured (for hashing and results)."""
+        data: dict[str, Any] = _jsonable(
+            {
+                "version": self.version,
+                "name": self.name,
+                "profile": self.profile,
+                "server": self.server,
+                "scenarios": self.scenarios,
+                "trials": self.trials,
+                "reuse": self.reuse,
+            }
+        )
+        return data
+
+    def hash(self) -> str:
+        """A stable fingerprint of the measured settings; two runs compare only if these match."""
+        data = self.to_dict()
+        # Paths differ between checkouts of the same repository; they do not change what is measured.
+        data["server"].pop("process", None)
+        if data["server"].get("build"):
+            data["server"]["build"].pop("context", None)
+        blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+        return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        if value and all(isinstance(v, bytes) for v in value):
+            return _payload_digest(value)
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _payload_digest(payloads: tuple[bytes, ...] | list[bytes]) -> dict[str, Any]:
+    """Payload sets can be large; results keep their count, size and one digest instead."""
+    digest = hashlib.sha256()
+    for body in payloads:
+        digest.update(len(body).to_bytes(8, "little"))
+        digest.update(body)
+    return {"count": len(payloads), "bytes": sum(map(len, payloads)), "sha256": digest.hexdigest()}

@@ -1,0 +1,160 @@
+"""The order of a benchmark run; the only module that knows it. Every step is a call with plain data.
+
+config -> image (build/pull) -> per trial: fresh server, every scenario's load -> results document.
+Results are written however the run ends, so a failure never loses what was measured.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchaction import __version__
+from benchaction.config_model import Config, Scenario
+from benchaction.engine import plan_for, run_closed_loop, trial_metrics
+from benchaction.hostinfo import git_info, host_fingerprint
+from benchaction.progress import ProgressDisplay
+from benchaction.results import new_document, write_results
+from benchaction.serving import (
+    ImageInfo,
+    ServerHandle,
+    docker_engine,
+    open_runtime,
+    sweep_stale,
+)
+
+__all__ = ["RunOptions", "RunOutcome", "run_benchmark"]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How this invocation runs, as opposed to what it measures (that is the Config)."""
+
+    output_dir: Path
+    run_id: str
+    network_mode: str = "host"
+    host: str = "127.0.0.1"
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """The document as written, where it was written, and the error that stopped the run if any."""
+
+    document: dict[str, Any]
+    results_path: Path
+    error: BaseException | None
+
+
+def _load_settings(s: Scenario) -> dict[str, Any]:
+    return {
+        "method": s.method,
+        "path": s.path,
+        "concurrency": s.concurrency,
+        "duration_s": s.duration_s,
+        "requests": s.requests,
+        "warmup_s": s.warmup.duration_s,
+        "warmup_requests": s.warmup.requests,
+        "timeout_s": s.timeout_s,
+        "payloads": len(s.payloads),
+    }
+
+
+def _server_section(config: Config, runtime: str, image: ImageInfo | None) -> dict[str, Any]:
+    return {
+        "runtime": runtime,
+        "source": config.server.source,
+        "image": None if image is None else dataclasses.asdict(image),
+        "url": config.server.url,
+    }
+
+
+def _expected_s(s: Scenario) -> float | None:
+    return None if s.duration_s is None else s.warmup.duration_s + s.duration_s
+
+
+def run_benchmark(
+    config: Config,
+    options: RunOptions,
+    display: ProgressDisplay,
+    *,
+    docker_factory: Callable[[], Any] = docker_engine,
+) -> RunOutcome:
+    """Run every trial of every scenario and write the results document, whatever happens."""
+    needs_docker = config.server.source != "url" and config.server.runtime != "process"
+    client = docker_factory() if needs_docker else None
+    docker_version = None
+    if client is not None:
+        docker_version = str(client.version().get("Version", "unknown"))
+        sweep_stale(client, display.log)
+    doc = new_document(
+        tool_version=__version__,
+        config={
+            "name": config.name,
+            "file": config.path.name,
+            "profile": config.profile,
+            "hash": config.hash(),
+            "settings": config.to_dict(),
+        },
+        git=git_info(config.path.parent),
+        host=host_fingerprint(docker_version),
+        server=_server_section(config, "url" if config.server.url else "process", None),
+    )
+    doc["scenarios"] = [
+        {"name": s.name, "load": _load_settings(s), "trials": []} for s in config.scenarios
+    ]
+    results_path = options.output_dir / "results.json"
+    error: BaseException | None = None
+    try:
+        with open_runtime(
+            config.server,
+            run_id=options.run_id,
+            log=display.log,
+            docker_client=client,
+            network_mode=options.network_mode,
+            host=options.host,
+            labels=options.labels,
+        ) as runtime:
+            image = runtime.prepare()
+            doc["server"] = _server_section(config, runtime.name, image)
+            handle: ServerHandle | None = None
+            for trial in range(config.trials):
+                if handle is None or not config.reuse:
+                    runtime.stop()
+                    handle = runtime.start()
+                    doc["instances"].append(
+                        {
+                            "instance": len(doc["instances"]),
+                            "cold_start_s": handle.cold_start_s,
+                            "container_id": handle.container_id,
+                            "pid": handle.pid,
+                        }
+                    )
+                    if handle.cold_start_s is not None:
+                        display.log(
+                            f"server ready in {handle.cold_start_s:.2f} s ({handle.base_url})"
+                        )
+                for scenario, section in zip(config.scenarios, doc["scenarios"], strict=True):
+                    display.load_started(
+                        f"trial {trial + 1}/{config.trials} {scenario.name}", _expected_s(scenario)
+                    )
+                    result = run_closed_loop(
+                        plan_for(scenario, handle.host, handle.port), display.load_update
+                    )
+                    metrics = {"trial": trial, "instance": len(doc["instances"]) - 1}
+                    metrics.update(trial_metrics(result))
+                    display.load_finished(metrics)
+                    section["trials"].append(metrics)
+                    write_results(doc, results_path)  # a crash later keeps this trial
+            runtime.stop()
+        doc["status"] = "complete"
+    except BaseException as exc:  # KeyboardInterrupt and SystemExit too: write what we have
+        error = exc
+        doc["status"] = "partial"
+        doc["error"] = str(exc) or type(exc).__name__
+    finally:
+        write_results(doc, results_path)
+    return RunOutcome(doc, results_path, error)

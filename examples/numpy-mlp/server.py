@@ -1,0 +1,119 @@
+"""A small real model server: a numpy MLP classifier behind HTTP/1.1 JSON, standard library only.
+
+POST /predict  {"inputs": [[f1..f16], ...]}  ->  {"outputs": [[p1..p4], ...], "model": "mlp-16-64-64-4"}
+GET  /health   200 once the weights are loaded (after STARTUP_DELAY seconds)
+GET  /metadata the model's shape and parameter count
+
+Environment: PORT (default 8000), HOST (default 127.0.0.1), STARTUP_DELAY (seconds, default 0),
+SLOWDOWN (extra service time as a fraction of the measured compute time, default 0; used to
+inject known regressions), SEED (weights, default 0).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+
+LAYERS = (16, 64, 64, 4)
+MAX_BATCH = 256
+
+
+class MLP:
+    """Dense ReLU layers with a softmax head; weights fixed by a seed so every run is the same model."""
+
+    def __init__(self, sizes: tuple[int, ...], seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        self.weights = [
+            rng.standard_normal((a, b)).astype(np.float32) / np.sqrt(a)
+            for a, b in zip(sizes[:-1], sizes[1:])
+        ]
+        self.biases = [np.zeros(b, dtype=np.float32) for b in sizes[1:]]
+
+    @property
+    def parameters(self) -> int:
+        return sum(w.size + b.size for w, b in zip(self.weights, self.biases))
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        for w, b in zip(self.weights[:-1], self.biases[:-1]):
+            x = np.maximum(x @ w + b, 0.0)
+        logits = x @ self.weights[-1] + self.biases[-1]
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as real model servers do
+    model: MLP
+    slowdown: float = 0.0
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        pass  # one line per request would dominate the cost of a small model
+
+    def _send(self, status: int, body: dict[str, object]) -> None:
+        data = json.dumps(body, separators=(",", ":")).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        if self.path == "/health":
+            self._send(200, {"status": "ok"})
+        elif self.path == "/metadata":
+            self._send(200, {"layers": list(LAYERS), "parameters": self.model.parameters})
+        else:
+            self._send(404, {"error": f"no route {self.path}"})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if self.path != "/predict":
+            self._send(404, {"error": f"no route {self.path}"})
+            return
+        try:
+            inputs = np.asarray(json.loads(raw)["inputs"], dtype=np.float32)
+            if inputs.ndim != 2 or inputs.shape[1] != LAYERS[0] or not 0 < len(inputs) <= MAX_BATCH:
+                raise ValueError(f"inputs must be 1..{MAX_BATCH} rows of {LAYERS[0]} numbers")
+        except (ValueError, KeyError, TypeError) as exc:
+            self._send(400, {"error": str(exc)})
+            return
+        started = time.perf_counter()
+        outputs = self.model.predict(inputs)
+        if self.slowdown > 0:
+            # Busy-wait, not sleep: a real slowdown costs CPU, and sleep granularity is too coarse.
+            until = time.perf_counter() + (time.perf_counter() - started) * self.slowdown
+            while time.perf_counter() < until:
+                pass
+        self._send(200, {"outputs": np.round(outputs, 6).tolist(), "model": "mlp-16-64-64-4"})
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT", "8000"))
+    host = os.environ.get("HOST", "127.0.0.1")
+    time.sleep(float(os.environ.get("STARTUP_DELAY", "0")))
+    Handler.model = MLP(LAYERS, seed=int(os.environ.get("SEED", "0")))
+    Handler.slowdown = float(os.environ.get("SLOWDOWN", "0"))
+    server = Server((host, port), Handler)
+    print(f"numpy-mlp: serving {LAYERS} on http://{host}:{port}", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
