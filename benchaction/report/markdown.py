@@ -91,7 +91,8 @@ def summarize_scenarios(doc: dict[str, Any]) -> list[dict[str, Any]]:
 def md_escape(value: object) -> str:
     """Make any user-controlled text safe inside a markdown table cell or line."""
     text = str(value).replace("\r", " ").replace("\n", " ")
-    for ch in "\\`*_{}[]<>#!|~":
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for ch in "\\`*_{}[]#!|~":
         text = text.replace(ch, "\\" + ch)
     return text
 

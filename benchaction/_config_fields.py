@@ -1,0 +1,635 @@
+"""Parsers for bench.yml values and sections: YAML data in, typed model out, problems kept."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+import shlex
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+from benchaction.config_model import (
+    RUNTIMES,
+    BuildSpec,
+    GpuSpec,
+    ProcessSpec,
+    ReadySpec,
+    Resources,
+    Runtime,
+    Scenario,
+    ServerSpec,
+    Warmup,
+)
+
+__all__ = [
+    "DURATION_FORMS",
+    "SIZE_FORMS",
+    "Checker",
+    "FieldError",
+    "KeyPath",
+    "build_scenarios",
+    "build_server",
+    "describe",
+    "did_you_mean",
+    "duration",
+    "expected",
+    "integer",
+    "size",
+    "string",
+]
+
+T = TypeVar("T")
+KeyPath = tuple[str | int, ...]
+"""Where a value sits in the document: keys and list indexes, e.g. ("scenarios", 0, "path")."""
+
+DURATION_FORMS = (
+    "a duration: a number of seconds or a string like 250ms, 1.5s, 2m (units: ns, us, ms, s, m, h)"
+)
+SIZE_FORMS = (
+    "a size: a number of bytes or a string like 512m, 2g, 1GiB"
+    " (units: b, k, kb, kib, m, mb, mib, g, gb, gib; all 1024-based)"
+)
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+ENGINE_HEADERS = ("content-length", "host", "transfer-encoding")
+
+_DURATION_RE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ns|us|µs|μs|ms|s|m|h)\s*")
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0}
+_DURATION_UNITS |= {"m": 60.0, "h": 3600.0}
+_SIZE_RE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*")
+_SIZE_UNITS = {"": 1, "b": 1} | {
+    f"{u}{s}": 1024**p for p, u in ((1, "k"), (2, "m"), (3, "g")) for s in ("", "b", "ib")
+}
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_TOKEN_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+class FieldError(ValueError):
+    """One value is wrong; the message says what was expected and what was found."""
+
+
+def describe(value: object) -> str:
+    """How a value is shown in a message: YAML spelling for scalars, a kind for collections."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, int | float):
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
+def expected(what: str, value: object) -> str:
+    """The standard 'expected X, got Y' message ('; got' after a list of choices)."""
+    sep = ";" if what.startswith("one of:") else ","
+    return f"expected {what}{sep} got {describe(value)}"
+
+
+def mismatch(what: str, value: object) -> FieldError:
+    """A FieldError saying what was expected and what was found."""
+    return FieldError(expected(what, value))
+
+
+def did_you_mean(word: str, choices: Collection[str]) -> str:
+    """A "; did you mean 'x'?" suffix when a choice is close to `word`, else ""."""
+    match = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean {match[0]!r}?" if match else ""
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def integer(value: object, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """An integer within the bounds given (booleans and floats are rejected)."""
+    if minimum is not None and maximum is not None:
+        what = f"an integer from {minimum} to {maximum}"
+    elif minimum is not None:
+        what = f"an integer >= {minimum}"
+    else:
+        what = "an integer"
+    if not _is_int(value):
+        raise mismatch(what, value)
+    number = cast(int, value)
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise mismatch(what, value)
+    return number
+
+
+def positive_number(value: object) -> float:
+    """A finite number > 0."""
+    if not _is_number(value) or not math.isfinite(cast(float, value)) or cast(float, value) <= 0:
+        raise mismatch("a number > 0", value)
+    return float(cast(float, value))
+
+
+def boolean(value: object) -> bool:
+    """true or false."""
+    if not isinstance(value, bool):
+        raise mismatch("true or false", value)
+    return value
+
+
+def string(value: object) -> str:
+    """A non-empty string."""
+    if not isinstance(value, str) or not value.strip():
+        raise mismatch("a non-empty string", value)
+    return value
+
+
+def runtime(value: object) -> Runtime:
+    """Where a built or pulled server runs."""
+    for name in RUNTIMES:
+        if value == name:
+            return cast(Runtime, name)
+    raise mismatch("one of: " + ", ".join(RUNTIMES), value)
+
+
+def text(value: object) -> str:
+    """A scalar turned into the string a process or a header sees; booleans are true/false."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) or _is_number(value):
+        return str(value)
+    raise mismatch("a string, number or boolean", value)
+
+
+def duration(value: object, *, positive: bool = True) -> float:
+    """Seconds from a number of seconds or a string with a unit (ns, us, µs, ms, s, m, h)."""
+    if _is_number(value):
+        seconds = float(cast(float, value))
+    elif isinstance(value, str) and (match := _DURATION_RE.fullmatch(value)):
+        seconds = float(match[1]) * _DURATION_UNITS[match[2]]
+    else:
+        raise mismatch(DURATION_FORMS, value)
+    if not math.isfinite(seconds) or seconds < 0 or (positive and seconds == 0):
+        raise mismatch("a duration > 0" if positive else "a duration >= 0", value)
+    return seconds
+
+
+def size(value: object) -> int:
+    """Bytes (> 0) from a number of bytes or a string with a unit; k, m, g are 1024-based."""
+    if _is_int(value):
+        count = cast(int, value)
+    elif isinstance(value, str) and (match := _SIZE_RE.fullmatch(value.lower())):
+        if match[2] not in _SIZE_UNITS:
+            raise mismatch(SIZE_FORMS, value)
+        count = round(float(match[1]) * _SIZE_UNITS[match[2]])
+    else:
+        raise mismatch(SIZE_FORMS, value)
+    if count <= 0:
+        raise mismatch("a size > 0", value)
+    return count
+
+
+def command(value: object) -> tuple[str, ...]:
+    """A command line: a string split like a shell would, or a list of arguments."""
+    if isinstance(value, str):
+        try:
+            parts = shlex.split(value)
+        except ValueError as exc:
+            raise FieldError(f"cannot split the command {describe(value)}: {exc}") from None
+        if parts:
+            return tuple(parts)
+    elif (
+        isinstance(value, list)
+        and value
+        and all(isinstance(p, str) or _is_number(p) for p in value)
+    ):
+        return tuple(str(p) for p in value)
+    raise mismatch("a command: a string or a non-empty list of strings", value)
+
+
+def gpus(value: object) -> GpuSpec:
+    """`all`, a count of GPUs, or a list of device ids."""
+    what = "'all', a GPU count (an integer >= 0) or a non-empty list of device ids"
+    if value == "all":
+        return GpuSpec(all=True)
+    if _is_int(value) and cast(int, value) >= 0:
+        return GpuSpec(count=cast(int, value))
+    if isinstance(value, list) and value:
+        ids = [str(v) for v in value if (_is_int(v) and v >= 0) or (isinstance(v, str) and v)]
+        if len(ids) == len(value):
+            return GpuSpec(device_ids=tuple(ids))
+    raise mismatch(what, value)
+
+
+def server_url(value: object) -> str:
+    """The http:// address of a server that is already running, without a trailing slash."""
+    if not isinstance(value, str):
+        raise mismatch("an http:// URL like http://127.0.0.1:8000", value)
+    parts = urlsplit(value)
+    if parts.scheme.lower() == "https":
+        raise FieldError(f"TLS is not supported yet: use an http:// URL, got {describe(value)}")
+    try:
+        port_ok = parts.port != 0
+    except ValueError:
+        port_ok = False
+    if parts.scheme.lower() != "http" or not parts.hostname or not port_ok:
+        raise mismatch("an http:// URL like http://127.0.0.1:8000", value)
+    return value.rstrip("/")
+
+
+def url_path(value: object) -> str:
+    """A request path such as /predict (no spaces or line breaks)."""
+    if not isinstance(value, str) or not value.startswith("/") or re.search(r"\s", value):
+        raise mismatch("a path starting with '/' (no spaces)", value)
+    return value
+
+
+def method(value: object) -> str:
+    """An HTTP method, any case, returned in upper case."""
+    if not isinstance(value, str) or value.upper() not in METHODS:
+        raise mismatch("one of: " + ", ".join(METHODS), value)
+    return value.upper()
+
+
+def scenario_name(value: object) -> str:
+    """A name fit for file names and report rows."""
+    if not isinstance(value, str) or not _NAME_RE.fullmatch(value):
+        raise mismatch(
+            "a name of 1 to 64 letters, digits, '.', '_' or '-' starting with a letter or digit",
+            value,
+        )
+    return value
+
+
+def header(name: object, value: object) -> tuple[str, str]:
+    """One request header; the ones the load engine sets itself are refused."""
+    if not isinstance(name, str) or not name:
+        raise mismatch("a header name", name)
+    if "\r" in name or "\n" in name:
+        raise FieldError("header names must not contain CR or LF")
+    if not _TOKEN_RE.fullmatch(name):
+        raise mismatch("a header name made of letters, digits and !#$%&'*+-.^_`|~", name)
+    if name.lower() in ENGINE_HEADERS:
+        raise FieldError(f"{name} is set by the load engine for every request; remove it")
+    rendered = text(value)
+    if "\r" in rendered or "\n" in rendered:
+        raise FieldError("header values must not contain CR or LF")
+    return name, rendered
+
+
+def payload(item: object) -> bytes:
+    """An inline body: mappings and lists as compact JSON, strings as UTF-8 as written."""
+    if isinstance(item, str):
+        try:
+            return item.encode()
+        except UnicodeEncodeError as exc:
+            raise FieldError(f"cannot encode the string as UTF-8: {exc.reason}") from None
+    if isinstance(item, Mapping | list):
+        try:
+            return json.dumps(item, separators=(",", ":"), allow_nan=False).encode()
+        except (TypeError, ValueError) as exc:
+            raise FieldError(f"cannot encode as JSON: {exc}") from None
+    raise mismatch("a mapping or list (sent as JSON) or a string (sent as written)", item)
+
+
+def jsonl_bodies(data: bytes, name: str) -> tuple[list[bytes], list[str]]:
+    """One body per non-empty line of a JSONL file (line breaks removed), and the bad lines."""
+    bodies: list[bytes] = []
+    bad: list[str] = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        line = raw.removesuffix(b"\r")
+        if not line.strip():
+            continue
+        try:
+            json.loads(line)
+        except json.JSONDecodeError as exc:
+            bad.append(f"{name}:{number}: not valid JSON: {exc.msg} (column {exc.colno})")
+            continue
+        except ValueError:
+            bad.append(f"{name}:{number}: not valid UTF-8 JSON")
+            continue
+        bodies.append(line)
+    return bodies, bad
+
+
+def is_json(body: bytes) -> bool:
+    """Whether a body parses as JSON."""
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
+
+
+def show_path(path: KeyPath) -> str:
+    """A key path as written in messages: server.ready.path, scenarios[0].name."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+class Checker:
+    """Collects every problem found, each as 'file:line: key.path: message'."""
+
+    def __init__(self, source: str, lines: Mapping[KeyPath, int | None]) -> None:
+        self.source = source
+        self.lines = lines
+        self.problems: list[str] = []
+
+    def line(self, path: KeyPath) -> int | None:
+        """The line of the closest enclosing key known (None for values set without a file)."""
+        for end in range(len(path), 0, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return None
+
+    def format(self, path: KeyPath, message: str) -> str:
+        """One problem as a line of text."""
+        line = self.line(path)
+        where = self.source if line is None else f"{self.source}:{line}"
+        return f"{where}: {show_path(path)}: {message}" if path else f"{where}: {message}"
+
+    def add(self, path: KeyPath, message: str) -> None:
+        """Record one problem."""
+        self.problems.append(self.format(path, message))
+
+    def mapping(self, value: object, path: KeyPath, allowed: Collection[str]) -> Mapping[Any, Any]:
+        """`value` as a mapping (empty if it is not one), reporting keys outside `allowed`."""
+        if not isinstance(value, Mapping):
+            self.add(path, expected("a mapping", value))
+            return {}
+        for key in value:
+            if key not in allowed:
+                hint = did_you_mean(str(key), allowed)
+                self.add((*path, str(key)), f"unknown key{hint} (allowed: {', '.join(allowed)})")
+        return value
+
+    def field(
+        self,
+        data: Mapping[Any, Any],
+        key: str,
+        path: KeyPath,
+        parse: Callable[[Any], T],
+        default: T,
+    ) -> T:
+        """`data[key]` parsed, or `default` when it is absent or wrong (a problem is recorded)."""
+        if key not in data:
+            return default
+        try:
+            return parse(data[key])
+        except FieldError as exc:
+            self.add((*path, key), str(exc))
+            return default
+
+    def text_map(self, data: Mapping[Any, Any], key: str, path: KeyPath) -> dict[str, str]:
+        """A mapping of names to scalars, as strings (env, build args)."""
+        value, path = data.get(key, {}), (*path, key)
+        if not isinstance(value, Mapping):
+            self.add(path, expected("a mapping of names to values", value))
+            return {}
+        out: dict[str, str] = {}
+        for name, item in value.items():
+            if not isinstance(name, str) or not name or "=" in name or "\0" in name:
+                self.add((*path, str(name)), expected("a name without '='", name))
+                continue
+            try:
+                out[name] = text(item)
+            except FieldError as exc:
+                self.add((*path, name), str(exc))
+        return out
+
+
+SERVER_KEYS = (
+    "build",
+    "command",
+    "env",
+    "gpus",
+    "image",
+    "port",
+    "process",
+    "ready",
+    "resources",
+    "runtime",
+    "url",
+)
+SCENARIO_KEYS = (
+    "concurrency",
+    "duration",
+    "headers",
+    "method",
+    "name",
+    "path",
+    "payloads",
+    "requests",
+    "timeout",
+    "warmup",
+)
+
+
+def build_server(ck: Checker, value: object, path: KeyPath, base: Path) -> ServerSpec:
+    """The `server` section; `base` is the config file's folder."""
+    m = ck.mapping(value, path, SERVER_KEYS)
+    sources = [k for k in ("image", "build", "url") if k in m]
+    if len(sources) != 1 and isinstance(value, Mapping):
+        got = " and ".join(sources) or "none"
+        ck.add(path, f"expected exactly one of image, build or url, got {got}")
+    build = _build(ck, m["build"], (*path, "build"), base) if "build" in m else None
+    url = ck.field(m, "url", path, server_url, None)
+    run_on: Runtime = ck.field(m, "runtime", path, runtime, "auto")
+    cwd = build.context if build is not None else base
+    process = _process(ck, m["process"], (*path, "process"), base, cwd) if "process" in m else None
+    if run_on == "process" and "process" not in m and "url" not in m:
+        ck.add((*path, "runtime"), "runtime 'process' needs a server.process section")
+    resources = ck.mapping(
+        m.get("resources", {}), (*path, "resources"), ("cpus", "memory", "shm_size")
+    )
+    ready = ck.mapping(
+        m.get("ready", {}), (*path, "ready"), ("interval", "path", "status", "timeout")
+    )
+    rpath, qpath = (*path, "resources"), (*path, "ready")
+    return ServerSpec(
+        image=ck.field(m, "image", path, string, None),
+        build=build,
+        url=url,
+        port=ck.field(m, "port", path, lambda v: integer(v, minimum=1, maximum=65535), 8000),
+        env=ck.text_map(m, "env", path),
+        command=ck.field(m, "command", path, command, None),
+        gpus=ck.field(m, "gpus", path, gpus, None),
+        resources=Resources(
+            cpus=ck.field(resources, "cpus", rpath, positive_number, None),
+            memory_bytes=ck.field(resources, "memory", rpath, size, None),
+            shm_size_bytes=ck.field(resources, "shm_size", rpath, size, None),
+        ),
+        ready=ReadySpec(
+            path=ck.field(ready, "path", qpath, url_path, "/"),
+            status=ck.field(
+                ready, "status", qpath, lambda v: integer(v, minimum=100, maximum=599), 200
+            ),
+            timeout_s=ck.field(ready, "timeout", qpath, duration, 120.0),
+            interval_s=ck.field(ready, "interval", qpath, duration, 0.25),
+        ),
+        process=process,
+        runtime=run_on,
+    )
+
+
+def _build(ck: Checker, value: object, path: KeyPath, base: Path) -> BuildSpec:
+    m = ck.mapping(value, path, ("args", "context", "dockerfile", "target"))
+    context = (base / ck.field(m, "context", path, string, ".")).resolve()
+    dockerfile = ck.field(m, "dockerfile", path, string, "Dockerfile")
+    if not context.is_dir():
+        ck.add((*path, "context"), f"folder not found: {context}")
+    elif not (context / dockerfile).is_file():
+        ck.add((*path, "dockerfile"), f"file not found: {context / dockerfile}")
+    target = ck.field(m, "target", path, string, None)
+    return BuildSpec(context, dockerfile, target, ck.text_map(m, "args", path))
+
+
+def _process(
+    ck: Checker, value: object, path: KeyPath, base: Path, cwd: Path
+) -> ProcessSpec | None:
+    m = ck.mapping(value, path, ("command", "cwd"))
+    if "cwd" in m:
+        cwd = (base / ck.field(m, "cwd", path, string, ".")).resolve()
+        if not cwd.is_dir():
+            ck.add((*path, "cwd"), f"folder not found: {cwd}")
+    if "command" not in m:
+        if isinstance(value, Mapping):
+            ck.add((*path, "command"), "required key is missing")
+        return None
+    argv = ck.field(m, "command", path, command, None)
+    return None if argv is None else ProcessSpec(argv, cwd)
+
+
+def build_scenarios(ck: Checker, value: object, path: KeyPath, base: Path) -> tuple[Scenario, ...]:
+    """The `scenarios` list; names must be unique."""
+    if not isinstance(value, list) or not value:
+        ck.add(path, expected("a non-empty list of scenarios", value))
+        return ()
+    seen: dict[str, int] = {}
+    out: list[Scenario] = []
+    for index, item in enumerate(value):
+        scenario = _scenario(ck, item, (*path, index), base)
+        if scenario is None:
+            continue
+        if scenario.name in seen:
+            first = show_path((*path, seen[scenario.name]))
+            ck.add((*path, index, "name"), f"duplicate scenario name (also {first})")
+        seen.setdefault(scenario.name, index)
+        out.append(scenario)
+    return tuple(out)
+
+
+def _scenario(ck: Checker, value: object, path: KeyPath, base: Path) -> Scenario | None:
+    m = ck.mapping(value, path, SCENARIO_KEYS)
+    if not isinstance(value, Mapping):
+        return None
+    if "name" not in m:
+        ck.add((*path, "name"), "required key is missing")
+    name = ck.field(m, "name", path, scenario_name, None)
+    verb = ck.field(m, "method", path, method, "GET")
+    headers = _headers(ck, m.get("headers", {}), (*path, "headers"))
+    bodies = _payloads(ck, m["payloads"], (*path, "payloads"), base) if "payloads" in m else ()
+    if bodies and verb in ("GET", "HEAD"):
+        ck.add((*path, "payloads"), f"{verb} requests carry no body; remove payloads or use POST")
+    if (
+        bodies
+        and all(h.lower() != "content-type" for h, _ in headers)
+        and all(map(is_json, bodies))
+    ):
+        headers.append(("Content-Type", "application/json"))
+    if "duration" in m and "requests" in m:
+        ck.add(path, "expected exactly one of duration or requests, got both")
+    elif "duration" not in m and "requests" not in m:
+        ck.add(path, "expected exactly one of duration or requests, got neither")
+    scenario = Scenario(
+        name=name or "",
+        path=ck.field(m, "path", path, url_path, "/"),
+        method=verb,
+        headers=tuple(headers),
+        payloads=bodies,
+        concurrency=ck.field(m, "concurrency", path, lambda v: integer(v, minimum=1), 1),
+        duration_s=ck.field(m, "duration", path, duration, None),
+        requests=ck.field(m, "requests", path, lambda v: integer(v, minimum=1), None),
+        warmup=_warmup(ck, m["warmup"], (*path, "warmup")) if "warmup" in m else Warmup(),
+        timeout_s=ck.field(m, "timeout", path, duration, 30.0),
+    )
+    return None if name is None else scenario
+
+
+def _headers(ck: Checker, value: object, path: KeyPath) -> list[tuple[str, str]]:
+    if not isinstance(value, Mapping):
+        ck.add(path, expected("a mapping of header names to values", value))
+        return []
+    out: list[tuple[str, str]] = []
+    for name, item in value.items():
+        try:
+            pair = header(name, item)
+        except FieldError as exc:
+            ck.add((*path, str(name)), str(exc))
+            continue
+        if any(pair[0].lower() == h.lower() for h, _ in out):
+            ck.add((*path, pair[0]), "duplicate header (names are case-insensitive)")
+        out.append(pair)
+    return out
+
+
+def _payloads(ck: Checker, value: object, path: KeyPath, base: Path) -> tuple[bytes, ...]:
+    if isinstance(value, list):
+        if not value:
+            ck.add(path, "expected at least one payload, got an empty list")
+        out: list[bytes] = []
+        for index, item in enumerate(value):
+            try:
+                out.append(payload(item))
+            except FieldError as exc:
+                ck.add((*path, index), str(exc))
+        return tuple(out)
+    if not isinstance(value, Mapping):
+        ck.add(path, expected("a list of payloads or a mapping {file: payloads.jsonl}", value))
+        return ()
+    m = ck.mapping(value, path, ("file",))
+    if "file" not in m:
+        ck.add((*path, "file"), "required key is missing (a JSONL file, one body a line)")
+    name = ck.field(m, "file", path, string, None)
+    if name is None:
+        return ()
+    try:
+        data = (base / name).read_bytes()
+    except OSError as exc:
+        reason = "file not found" if isinstance(exc, FileNotFoundError) else exc.strerror
+        ck.add((*path, "file"), f"cannot read payload file {name}: {reason} ({base / name})")
+        return ()
+    bodies, bad = jsonl_bodies(data, name)
+    for problem in bad[:5]:
+        ck.add((*path, "file"), problem)
+    if len(bad) > 5:
+        ck.add((*path, "file"), f"{name}: {len(bad) - 5} more lines are not valid JSON")
+    if not bodies and not bad:
+        ck.add((*path, "file"), f"{name} holds no payloads (one JSON body a line)")
+    return tuple(bodies)
+
+
+def _warmup(ck: Checker, value: object, path: KeyPath) -> Warmup:
+    if not isinstance(value, Mapping):
+        try:
+            return Warmup(duration_s=duration(value, positive=False))
+        except FieldError:
+            ck.add(
+                path, str(expected(f"{DURATION_FORMS}, or a mapping {{duration, requests}}", value))
+            )
+            return Warmup()
+    m = ck.mapping(value, path, ("duration", "requests"))
+    if not m:
+        ck.add(path, "expected duration and/or requests, got an empty mapping")
+    return Warmup(
+        duration_s=ck.field(m, "duration", path, lambda v: duration(v, positive=False), 0.0),
+        requests=ck.field(m, "requests", path, lambda v: integer(v, minimum=0), 0),
+    )
