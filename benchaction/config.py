@@ -13,7 +13,9 @@ from typing import Any
 import yaml
 
 from benchaction import _config_fields as fields
-from benchaction._config_fields import Checker, FieldError, KeyPath
+from benchaction import _config_sections as sections
+from benchaction._config_fields import FieldError, KeyPath
+from benchaction._config_sections import Checker
 from benchaction.config_model import Config, Scenario, ServerSpec
 from benchaction.errors import ConfigError
 
@@ -271,12 +273,12 @@ def _config(ck: Checker, doc: Mapping[Any, Any], file: Path, profile: str | None
     base = file.parent
     server: ServerSpec | None = None
     if "server" in doc:
-        server = fields.build_server(ck, doc["server"], ("server",), base)
+        server = sections.build_server(ck, doc["server"], ("server",), base)
     else:
         ck.add(("server",), "required key is missing (set one of image, build or url)")
     scenarios: tuple[Scenario, ...] = ()
     if "scenarios" in doc:
-        scenarios = fields.build_scenarios(ck, doc["scenarios"], ("scenarios",), base)
+        scenarios = sections.build_scenarios(ck, doc["scenarios"], ("scenarios",), base)
     else:
         ck.add(("scenarios",), "required key is missing (a non-empty list)")
     name = ck.field(doc, "name", (), fields.string, base.name)

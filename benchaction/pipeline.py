@@ -72,6 +72,15 @@ def _server_section(config: Config, runtime: str, image: ImageInfo | None) -> di
     }
 
 
+def _expected_runtime(config: Config, engine_answers: bool) -> str:
+    """What open_runtime will pick; recorded before it runs so an early failure is attributed."""
+    if config.server.source == "url":
+        return "url"
+    if config.server.runtime == "auto":
+        return "docker" if engine_answers else "process"
+    return config.server.runtime
+
+
 def _expected_s(s: Scenario) -> float | None:
     return None if s.duration_s is None else s.warmup.duration_s + s.duration_s
 
@@ -101,7 +110,7 @@ def run_benchmark(
         },
         git=git_info(config.path.parent),
         host=host_fingerprint(docker_version),
-        server=_server_section(config, "url" if config.server.url else "process", None),
+        server=_server_section(config, _expected_runtime(config, client is not None), None),
     )
     doc["scenarios"] = [
         {"name": s.name, "load": _load_settings(s), "trials": []} for s in config.scenarios
@@ -118,6 +127,7 @@ def run_benchmark(
             host=options.host,
             labels=options.labels,
         ) as runtime:
+            doc["server"] = _server_section(config, runtime.name, None)
             image = runtime.prepare()
             doc["server"] = _server_section(config, runtime.name, image)
             handle: ServerHandle | None = None
