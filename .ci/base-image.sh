@@ -16,11 +16,11 @@ if [ -z "$mirror" ]; then
 fi
 [ -n "$mirror" ] || { echo "no apt mirror found in /etc/apt/sources.list*" >&2; exit 1; }
 root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
+log=$(mktemp)
+trap 'rm -rf "$root" "$log"' EXIT
 echo "base image $tag: debootstrap $suite (minbase + python3, numpy, pip, venv)"
 debootstrap --variant=minbase --include=python3,python3-numpy,python3-pip,python3-venv,ca-certificates \
-  "$suite" "$root" "$mirror" >"$root.log" 2>&1 || { tail -n 30 "$root.log" >&2; exit 1; }
-rm -f "$root.log"
+  "$suite" "$root" "$mirror" >"$log" 2>&1 </dev/null || { tail -n 30 "$log" >&2; exit 1; }
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 tar -C "$root" -c . | docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \

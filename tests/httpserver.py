@@ -79,7 +79,9 @@ class CountingServer:
                     await asyncio.sleep(3600)  # the client's timeout must end this
                 if b.delay_s:
                     await asyncio.sleep(b.delay_s)
-                status = b.status_every[1] if b.status_every[0] and n % b.status_every[0] == 0 else 200
+                status = (
+                    b.status_every[1] if b.status_every[0] and n % b.status_every[0] == 0 else 200
+                )
                 served += 1
                 close = bool(b.close_after and served % b.close_after == 0)
                 headers = [

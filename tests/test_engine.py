@@ -29,7 +29,10 @@ def _plan(port: int, **kw: object) -> LoadPlan:
 
 def _errors(result_records: object) -> dict[str, int]:
     err = result_records.column("error")  # type: ignore[attr-defined]
-    return {ErrorClass(int(c)).label: int(n) for c, n in zip(*np.unique(err, return_counts=True))}
+    return {
+        ErrorClass(int(c)).label: int(n)
+        for c, n in zip(*np.unique(err, return_counts=True), strict=True)
+    }
 
 
 def test_count_mode_matches_server_count_and_excludes_warmup() -> None:
@@ -40,7 +43,13 @@ def test_count_mode_matches_server_count_and_excludes_warmup() -> None:
     assert int((rec.column("phase") == Phase.MEASURED).sum()) == 500
     assert int((rec.column("phase") == Phase.WARMUP).sum()) == 50
     m = trial_metrics(result)
-    assert m["counts"] == {"scheduled": 500, "succeeded": 500, "failed": 0, "warmup": 50, "cut_off": 0}
+    assert m["counts"] == {
+        "scheduled": 500,
+        "succeeded": 500,
+        "failed": 0,
+        "warmup": 50,
+        "cut_off": 0,
+    }
     assert m["valid"] and m["status_codes"] == {"200": 500}
     # Measured requests were all scheduled after the window opened.
     assert result.window_start_ns is not None
@@ -66,7 +75,9 @@ def test_duration_mode_window_and_throughput() -> None:
 def test_post_payloads_cycle_in_order() -> None:
     bodies = (b'{"a":1}', b'{"a":22}', b'{"a":333}')
     with serving() as server:
-        result = run_closed_loop(_plan(server.port, method="POST", payloads=bodies, count=9, concurrency=1))
+        result = run_closed_loop(
+            _plan(server.port, method="POST", payloads=bodies, count=9, concurrency=1)
+        )
     assert server.methods == {"POST": 9}
     assert len(result.records) == 9
 
@@ -153,3 +164,31 @@ def test_progress_callback_is_called() -> None:
         run_closed_loop(_plan(server.port, duration_s=0.6), seen.append, progress_every_s=0.1)
     assert len(seen) >= 3
     assert seen[-1].completed > 0
+
+
+class _Stopped(Exception):
+    pass
+
+
+def test_sigterm_during_a_run_reaches_the_callers_handler() -> None:
+    """uvloop swallows exceptions from Python signal handlers; the engine must hand them on."""
+    import os
+    import signal
+    import threading
+    import time
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Stopped(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        with serving(Behaviour(delay_s=0.001)) as server:
+            timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
+            timer.start()
+            started = time.monotonic()
+            with pytest.raises(_Stopped, match="SIGTERM"):
+                run_closed_loop(_plan(server.port, duration_s=20.0))
+            assert time.monotonic() - started < 5
+        assert signal.getsignal(signal.SIGTERM) is handler
+    finally:
+        signal.signal(signal.SIGTERM, previous)

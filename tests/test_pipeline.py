@@ -80,7 +80,7 @@ def test_loader_rejects_other_versions_and_bad_files(run_doc: dict, tmp_path: Pa
     other = copy.deepcopy(run_doc)
     other["schema_version"] = 2
     (tmp_path / "v2.json").write_text(json.dumps(other))
-    with pytest.raises(ResultsError, match="schema version 2 cannot be read.*reads version 1"):
+    with pytest.raises(ResultsError, match=r"schema version 2 cannot be read.*reads version 1"):
         load_results(tmp_path / "v2.json")
     (tmp_path / "broken.json").write_text('{"schema_version": 1,')
     with pytest.raises(ResultsError, match=r"broken.json: not valid JSON \(line 1"):
@@ -107,7 +107,9 @@ def test_report_shows_each_scenario_and_escapes_user_text(run_doc: dict) -> None
     assert "<img" not in text
 
 
-def test_cli_run_writes_results_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_run_writes_results_and_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with serving() as server:
         cfg = _write_config(tmp_path, server.port)
         code = main(["run", "-c", str(cfg), "--trials", "1", "-o", str(tmp_path / "o")])
@@ -119,13 +121,17 @@ def test_cli_run_writes_results_and_report(tmp_path: Path, capsys: pytest.Captur
 
 
 def test_cli_config_error_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "bench.yml").write_text("version: 1\nserver: {url: http://127.0.0.1:1}\nscenarioz: []\n")
+    (tmp_path / "bench.yml").write_text(
+        "version: 1\nserver: {url: http://127.0.0.1:1}\nscenarioz: []\n"
+    )
     assert main(["run", "-c", str(tmp_path / "bench.yml")]) == 2
     err = capsys.readouterr().err
     assert "scenarioz" in err and "did you mean 'scenarios'" in err
 
 
-def test_unreachable_url_keeps_partial_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreachable_url_keeps_partial_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with serving() as server:
         port = server.port
     cfg = _write_config(tmp_path, port)

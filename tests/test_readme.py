@@ -33,10 +33,16 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def _copy_checkout(dest: Path) -> None:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         src = REPO / name
         if src.is_file():
@@ -52,7 +58,12 @@ def test_first_command_in_a_fresh_copy_produces_a_report(tmp_path: Path) -> None
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))}
     done = subprocess.run(
         ["bash", "-c", setup_commands()[0]],
-        cwd=copy, env=env, capture_output=True, text=True, timeout=900, check=False,
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-4000:]
     report = (copy / "bench-results" / "report.md").read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter_ns
@@ -231,11 +232,59 @@ def _new_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+async def _with_stop_signals(
+    plan: LoadPlan,
+    progress: Callable[[Progress], None] | None,
+    progress_every_s: float,
+    received: list[int],
+) -> LoadResult:
+    loop = asyncio.get_running_loop()
+    this = asyncio.current_task()
+    previous = {sig: signal.getsignal(sig) for sig in _STOP_SIGNALS}
+
+    def stop(sig: int) -> None:
+        received.append(sig)
+        if this is not None:
+            this.cancel()
+
+    installed = []
+    for sig in _STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(sig, stop, sig)
+            installed.append(sig)
+        except (ValueError, RuntimeError, NotImplementedError):
+            pass  # not the main thread: signals stay with the caller
+    try:
+        return await run_closed_loop_async(plan, progress, progress_every_s)
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+            signal.signal(sig, previous[sig])
+
+
 def run_closed_loop(
     plan: LoadPlan,
     progress: Callable[[Progress], None] | None = None,
     progress_every_s: float = 0.5,
 ) -> LoadResult:
-    """Run a plan to completion on a fresh event loop (uvloop when installed)."""
-    with asyncio.Runner(loop_factory=_new_loop) as runner:
-        return runner.run(run_closed_loop_async(plan, progress, progress_every_s))
+    """Run a plan to completion on a fresh event loop (uvloop when installed).
+
+    uvloop swallows an exception raised by a Python signal handler inside its callbacks, so
+    SIGINT/SIGTERM are taken by the loop instead: the run is cancelled, the caller's handler
+    is restored and called, and the caller's cleanup (`finally`) runs as usual.
+    """
+    received: list[int] = []
+    try:
+        with asyncio.Runner(loop_factory=_new_loop) as runner:
+            return runner.run(_with_stop_signals(plan, progress, progress_every_s, received))
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        if not received:
+            raise
+    signum = received[0]
+    handler = signal.getsignal(signum)
+    if callable(handler):
+        handler(signum, None)
+    raise KeyboardInterrupt(f"stopped by signal {signal.Signals(signum).name}")

@@ -11,6 +11,7 @@ inject known regressions), SEED (weights, default 0).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -30,16 +31,16 @@ class MLP:
         rng = np.random.default_rng(seed)
         self.weights = [
             rng.standard_normal((a, b)).astype(np.float32) / np.sqrt(a)
-            for a, b in zip(sizes[:-1], sizes[1:])
+            for a, b in itertools.pairwise(sizes)
         ]
         self.biases = [np.zeros(b, dtype=np.float32) for b in sizes[1:]]
 
     @property
     def parameters(self) -> int:
-        return sum(w.size + b.size for w, b in zip(self.weights, self.biases))
+        return sum(w.size + b.size for w, b in zip(self.weights, self.biases, strict=True))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        for w, b in zip(self.weights[:-1], self.biases[:-1]):
+        for w, b in zip(self.weights[:-1], self.biases[:-1], strict=True):
             x = np.maximum(x @ w + b, 0.0)
         logits = x @ self.weights[-1] + self.biases[-1]
         logits -= logits.max(axis=1, keepdims=True)
@@ -52,7 +53,7 @@ class Handler(BaseHTTPRequestHandler):
     model: MLP
     slowdown: float = 0.0
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         pass  # one line per request would dominate the cost of a small model
 
     def _send(self, status: int, body: dict[str, object]) -> None:

@@ -1,0 +1,97 @@
+"""The readiness probe all runtimes share: poll one URL until it answers the expected status."""
+
+from __future__ import annotations
+
+import http.client
+import time
+from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
+
+from ..config_model import ReadySpec
+from ..errors import ServingError
+
+__all__ = ["LOG_TAIL_LINES", "format_tail", "http_base_url", "probe_once", "wait_until_ready"]
+
+LOG_TAIL_LINES = 50
+_MAX_POLL_TIMEOUT_S = 2.0
+
+
+def http_base_url(host: str, port: int) -> str:
+    """`http://host:port`, with IPv6 literals bracketed."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def format_tail(lines: Sequence[str], what: str = "server output") -> str:
+    """The last lines of a server's output, indented under a heading, for an error message."""
+    if not lines:
+        return f"\n  ({what} is empty)"
+    tail = lines[-LOG_TAIL_LINES:]
+    body = "\n".join(f"    | {line}" for line in tail)
+    heading = "the last line" if len(tail) == 1 else f"the last {len(tail)} lines"
+    return f"\n  {heading} of {what}:\n{body}"
+
+
+def probe_once(url: str, timeout_s: float) -> tuple[int | None, str]:
+    """One GET of `url`: (status, description) or (None, why it failed), never raising."""
+    parts = urlsplit(url)
+    secure = parts.scheme == "https"
+    conn_type = http.client.HTTPSConnection if secure else http.client.HTTPConnection
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    conn = conn_type(parts.hostname or "127.0.0.1", parts.port, timeout=timeout_s)
+    try:
+        conn.request("GET", target, headers={"Connection": "close"})
+        response = conn.getresponse()
+        response.read(65536)
+        return response.status, f"answered {response.status}"
+    except ConnectionRefusedError:
+        return None, "failed: connection refused"
+    except TimeoutError:
+        return None, f"failed: no answer within {timeout_s:.1f}s"
+    except (OSError, http.client.HTTPException) as exc:
+        return None, f"failed: {type(exc).__name__}: {exc}".rstrip(": ")
+    finally:
+        conn.close()
+
+
+def wait_until_ready(
+    url: str,
+    ready: ReadySpec,
+    *,
+    log: Callable[[str], None],
+    check_alive: Callable[[], None],
+    recent_logs: Callable[[], list[str]],
+    what: str | None = "server output",
+) -> float:
+    """Poll `url` until it answers `ready.status`; returns time.perf_counter() of that answer.
+
+    `check_alive` runs between polls and raises ServingError once the server has exited, so an
+    early crash is reported as a crash instead of as a timeout. `what` names the output that
+    `recent_logs` returns, for the timeout message; None leaves that section out.
+    """
+    deadline = time.perf_counter() + ready.timeout_s
+    last = "was never polled"
+    log(f"waiting for {url} to answer {ready.status} (timeout {ready.timeout_s:g}s)")
+    while True:
+        polled_at = time.perf_counter()
+        check_alive()
+        remaining = deadline - polled_at
+        status, description = probe_once(url, max(0.1, min(_MAX_POLL_TIMEOUT_S, remaining)))
+        if status == ready.status:
+            return time.perf_counter()
+        if description != last:
+            log(f"readiness: GET {url} {description}")
+            last = description
+        now = time.perf_counter()
+        if now >= deadline:
+            break
+        time.sleep(max(0.0, min(polled_at + ready.interval_s, deadline) - now))
+    check_alive()
+    raise ServingError(
+        f"server not ready after {ready.timeout_s:g}s: the last GET {url} {last} "
+        f"(waiting for status {ready.status})."
+        + (format_tail(recent_logs(), what) if what else "")
+        + "\n  hint: if the server needs longer to load, raise `server.ready.timeout`; "
+        "check that `server.ready.path` and `server.ready.status` match what it answers."
+    )

@@ -1,0 +1,1 @@
+"""Integration tests: real Docker engine, real processes, loopback HTTP."""
