@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter_ns
@@ -206,9 +207,13 @@ async def run_closed_loop_async(
         with contextlib.suppress(Exception):
             await asyncio.wait_for(drivers, 5.0)
     finally:
+        # Also reached on cancellation: stop the schedule first, so that no user whose
+        # connection is being closed here claims a new request and reconnects.
+        run.stopping = True
         for task in helpers:
             task.cancel()
         for user in users:
+            user.finished = True
             user._close()
         if not drivers.done():
             drivers.cancel()
@@ -243,7 +248,6 @@ async def _with_stop_signals(
 ) -> LoadResult:
     loop = asyncio.get_running_loop()
     this = asyncio.current_task()
-    previous = {sig: signal.getsignal(sig) for sig in _STOP_SIGNALS}
 
     def stop(sig: int) -> None:
         received.append(sig)
@@ -262,7 +266,6 @@ async def _with_stop_signals(
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
-            signal.signal(sig, previous[sig])
 
 
 def run_closed_loop(
@@ -277,14 +280,20 @@ def run_closed_loop(
     is restored and called, and the caller's cleanup (`finally`) runs as usual.
     """
     received: list[int] = []
+    # Taken before the loop exists: a running uvloop puts its own handlers in their place.
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.getsignal(sig) for sig in _STOP_SIGNALS} if in_main_thread else {}
     try:
         with asyncio.Runner(loop_factory=_new_loop) as runner:
             return runner.run(_with_stop_signals(plan, progress, progress_every_s, received))
     except (asyncio.CancelledError, KeyboardInterrupt):
         if not received:
             raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     signum = received[0]
-    handler = signal.getsignal(signum)
+    handler = previous.get(signal.Signals(signum))
     if callable(handler):
         handler(signum, None)
     raise KeyboardInterrupt(f"stopped by signal {signal.Signals(signum).name}")
