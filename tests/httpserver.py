@@ -40,6 +40,7 @@ class CountingServer:
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
 
     def _serve(self) -> None:
         loop = asyncio.new_event_loop()
@@ -54,12 +55,16 @@ class CountingServer:
         for task in tasks:
             task.cancel()
         loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        for writer in self._writers:
+            writer.transport.abort()  # close() waits for unsent data the client will never read
+        loop.run_until_complete(asyncio.sleep(0.01))  # let connection_lost callbacks run
         loop.run_until_complete(self._server.wait_closed())
         loop.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         b = self.behaviour
         self.connections += 1
+        self._writers.add(writer)
         served = 0
         try:
             while True:
