@@ -40,6 +40,7 @@ def test_count_mode_matches_server_count_and_excludes_warmup() -> None:
         result = run_closed_loop(_plan(server.port, count=500, warmup_requests=50, concurrency=3))
     rec = result.records
     assert len(rec) == 550 == server.answered
+    assert server.connections == 3  # one keep-alive connection per virtual user, reused
     assert int((rec.column("phase") == Phase.MEASURED).sum()) == 500
     assert int((rec.column("phase") == Phase.WARMUP).sum()) == 50
     m = trial_metrics(result)
@@ -88,7 +89,8 @@ def test_server_closing_keep_alive_reconnects_without_errors() -> None:
         result = run_closed_loop(_plan(server.port, count=300, concurrency=2))
     assert _errors(result.records) == {"ok": 300}
     assert server.answered == 300
-    assert server.connections >= 300 // 7
+    # A new connection after every 7th answer on each connection, and no more than that.
+    assert 300 // 7 <= server.connections <= 300 // 7 + 2
 
 
 def test_server_closing_silently_is_retried_once() -> None:

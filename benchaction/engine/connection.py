@@ -40,6 +40,8 @@ class VirtualUser(asyncio.Protocol):
         self.t_first = 0
         self.nbytes = 0
         self.complete = False
+        self.status = 0
+        self.keep_alive = True
         self.served = 0  # answers received on this connection
         self.retried = False
         self.aborted = False
@@ -93,16 +95,22 @@ class VirtualUser(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         if self.run.plan.head:
-            self.complete = True  # a HEAD answer has no body whatever Content-Length says
+            self._complete()  # a HEAD answer has no body whatever Content-Length says
 
     def on_message_complete(self) -> None:
+        self._complete()
+
+    def _complete(self) -> None:
+        # llhttp resets after the message: status and keep-alive are only valid right here.
         self.complete = True
+        self.status = self.parser.get_status_code()
+        self.keep_alive = self.parser.should_keep_alive()
 
     # -- request cycle ----------------------------------------------------------------------
 
     def _answered(self, now: int) -> None:
-        status = self.parser.get_status_code()
-        keep_alive = self.parser.should_keep_alive()
+        status = self.status
+        keep_alive = self.keep_alive
         self.complete = False
         self.inflight = False
         self.served += 1
