@@ -71,6 +71,7 @@ def test_example_benchmark_in_docker(
         assert trial["errors"] == {}
     assert doc["host"]["docker_version"]
     assert _ours(docker_client, run_id) == []
+    assert docker_client.networks.list(filters={"label": f"{RUN}={run_id}"}) == []
 
 
 def test_sigterm_mid_run_removes_container_and_keeps_results(
