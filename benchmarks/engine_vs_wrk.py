@@ -62,7 +62,10 @@ def _wait_listening(port: int, timeout_s: float = 10.0) -> None:
 def _wrk(port: int, connections: int, seconds: float) -> float:
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", f"http://127.0.0.1:{port}/"],
-        capture_output=True, text=True, check=True, timeout=seconds + 30,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 30,
     ).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if match is None:
