@@ -67,7 +67,9 @@ def test_example_benchmark_in_docker(
     for trial in predict["trials"]:
         assert trial["valid"], trial["invalid_reasons"]
         assert trial["window"]["duration_s"] == pytest.approx(3.0)
-        assert trial["throughput_rps"] > 50
+        # 4 keep-alive connections: a 40 ms Nagle/delayed-ACK stall per answer would cap this near 90.
+        assert trial["throughput_rps"] > 150
+        assert trial["latency_ms"]["p50"] < 30
         assert trial["errors"] == {}
     assert doc["host"]["docker_version"]
     assert _ours(docker_client, run_id) == []
