@@ -5,7 +5,7 @@ GET  /health   200 once the weights are loaded (after STARTUP_DELAY seconds)
 GET  /metadata the model's shape and parameter count
 
 Environment: PORT (default 8000), HOST (default 127.0.0.1), STARTUP_DELAY (seconds, default 0),
-SLOWDOWN (extra service time as a fraction of the measured compute time, default 0; used to
+SLOWDOWN (extra service time as a fraction of the handler's own time, default 0; used to
 inject known regressions), SEED (weights, default 0).
 """
 
@@ -76,6 +76,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(404, {"error": f"no route {self.path}"})
 
     def do_POST(self) -> None:
+        started = time.perf_counter()
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
         if self.path != "/predict":
@@ -88,10 +89,10 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError) as exc:
             self._send(400, {"error": str(exc)})
             return
-        started = time.perf_counter()
         outputs = self.model.predict(inputs)
         if self.slowdown > 0:
             # Busy-wait, not sleep: a real slowdown costs CPU, and sleep granularity is too coarse.
+            # The handler's own time (read, parse, predict) is stretched by the given fraction.
             until = time.perf_counter() + (time.perf_counter() - started) * self.slowdown
             while time.perf_counter() < until:
                 pass
