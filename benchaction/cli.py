@@ -1,8 +1,9 @@
-"""`benchaction run | demo | report | validate`: the outside world (argv, signals, files) turned into calls."""
+"""`benchaction run | demo | compare | report | validate`: the outside world (argv, signals, files) turned into calls."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import secrets
 import signal
 import sys
@@ -19,7 +20,10 @@ from benchaction.errors import BenchActionError, ConfigError, ServingError
 from benchaction.pipeline import RunOptions, RunOutcome, run_benchmark
 from benchaction.progress import ProgressDisplay
 from benchaction.report import render_markdown
+from benchaction.report.comparison import render_comparison
 from benchaction.results import load_results
+from benchaction.stats import FAIL_ON, StatsSettings, compare_documents, parse_gate
+from benchaction.stats.metrics import metric_by_name
 
 __all__ = ["main"]
 
@@ -122,6 +126,45 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _stats_settings(args: argparse.Namespace) -> StatsSettings:
+    thresholds: dict[str, float] = {}
+    for item in args.threshold_for or []:
+        name, sep, value = item.partition("=")
+        try:
+            metric_by_name(name.strip())
+            thresholds[name.strip()] = float(value)
+        except (KeyError, ValueError) as exc:
+            raise ConfigError(
+                [
+                    f"--threshold-for {item!r}: expected METRIC=FRACTION, e.g. latency_p99_ms=0.1 ({exc})"
+                ]
+            ) from None
+        if not sep:
+            raise ConfigError([f"--threshold-for {item!r}: expected METRIC=FRACTION"])
+    for name, value in (("--alpha", args.alpha), ("--threshold", args.threshold)):
+        if not 0 < value < 1:
+            raise ConfigError([f"{name}: expected a fraction between 0 and 1, got {value}"])
+    return StatsSettings(
+        alpha=args.alpha,
+        threshold=args.threshold,
+        thresholds=thresholds,
+        min_trials=args.min_trials,
+        fail_on=args.fail_on,
+        allow_fingerprint_mismatch=args.allow_fingerprint_mismatch,
+        gates=tuple(parse_gate(g) for g in args.gate or []),
+    )
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    settings = _stats_settings(args)
+    base, head = load_results(args.base), load_results(args.head)
+    comparison = compare_documents(base, head, settings)
+    sys.stdout.write(render_comparison(comparison, base, head))
+    if args.json:
+        Path(args.json).write_text(json.dumps(comparison.to_json(), indent=1) + "\n")
+    return EXIT_FAILED if comparison.failed else EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     config = load_config(args.config, profile=args.profile)
     print(
@@ -163,6 +206,38 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="print the markdown report of a results.json")
     rep.add_argument("results")
     rep.set_defaults(func=cmd_report)
+
+    cmp_ = sub.add_parser(
+        "compare", help="compare two results.json files; exit 1 when the gate fails"
+    )
+    cmp_.add_argument("base", help="the baseline results.json")
+    cmp_.add_argument("head", help="the results.json to judge")
+    cmp_.add_argument(
+        "--threshold", type=float, default=0.05, help="practical threshold (default 0.05 = 5 %%)"
+    )
+    cmp_.add_argument(
+        "--threshold-for", action="append", metavar="METRIC=FRACTION", help="per-metric threshold"
+    )
+    cmp_.add_argument(
+        "--alpha", type=float, default=0.05, help="significance after FDR control (default 0.05)"
+    )
+    cmp_.add_argument(
+        "--min-trials", type=int, default=3, help="fewer valid trials a side: inconclusive"
+    )
+    cmp_.add_argument("--fail-on", choices=FAIL_ON, default="regression")
+    cmp_.add_argument(
+        "--gate",
+        action="append",
+        metavar="[SCENARIO:]METRIC<=VALUE",
+        help="absolute limit on the head",
+    )
+    cmp_.add_argument(
+        "--allow-fingerprint-mismatch",
+        action="store_true",
+        help="let a regression stand across setups",
+    )
+    cmp_.add_argument("--json", metavar="PATH", help="also write the verdicts as JSON")
+    cmp_.set_defaults(func=cmd_compare)
 
     val = sub.add_parser("validate", help="check a bench.yml and print what it would run")
     val.add_argument("-c", "--config", default="bench.yml")

@@ -9,7 +9,7 @@ from typing import Any
 
 import jinja2
 
-__all__ = ["MetricRow", "md_escape", "render_markdown", "summarize_scenarios"]
+__all__ = ["ENV", "MetricRow", "md_escape", "render_markdown", "summarize_scenarios"]
 
 # (label, unit, path into a trial's metrics, digits)
 _ROWS: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
@@ -103,7 +103,7 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
-_ENV = jinja2.Environment(
+ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("benchaction", "report/templates"),
     autoescape=False,  # markdown, not HTML: user text goes through md_escape instead
     undefined=jinja2.StrictUndefined,
@@ -111,14 +111,14 @@ _ENV = jinja2.Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
-_ENV.filters["md"] = md_escape
-_ENV.filters["num"] = _fmt
+ENV.filters["md"] = md_escape
+ENV.filters["num"] = _fmt
 
 
 def render_markdown(doc: dict[str, Any]) -> str:
     """The human report of one results document (complete or partial)."""
     cold = [i["cold_start_s"] for i in doc["instances"] if i["cold_start_s"] is not None]
-    return _ENV.get_template("report.md.j2").render(
+    return ENV.get_template("report.md.j2").render(
         doc=doc,
         scenarios=summarize_scenarios(doc),
         cold_start=_row("cold start", "s", cold, 2) if cold else None,

@@ -1,0 +1,68 @@
+"""The comparison as markdown: one actionable line, then the table, gates and setup differences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchaction.report.markdown import ENV
+from benchaction.stats import Comparison, MetricComparison
+
+__all__ = ["EMOJI", "render_comparison"]
+
+EMOJI = {"regression": "🔴", "improvement": "🟢", "unchanged": "⚪", "inconclusive": "🟡"}
+
+
+def _value(row: MetricComparison, v: float | None) -> str:
+    if v is None:
+        return "–"
+    if row.metric == "error_rate":
+        return f"{v * 100:.2f} %"
+    return f"{v:,.2f} {row.unit}".strip()
+
+
+def _change(row: MetricComparison) -> str:
+    c = row.change
+    if c is None:
+        return "–"
+    if c.log_scale:
+        return f"{c.estimate * 100:+.1f} % [{c.ci_low * 100:+.1f}, {c.ci_high * 100:+.1f}]"
+    return f"{c.estimate * 100:+.2f} pp [{c.ci_low * 100:+.2f}, {c.ci_high * 100:+.2f}]"
+
+
+def _headline(comparison: Comparison) -> MetricComparison | None:
+    """The row a reviewer should look at first: the largest change among rows that carry the verdict."""
+    rows = [r for r in comparison.rows if r.change is not None and r.verdict == comparison.verdict]
+    if not rows:
+        return None
+
+    def size(r: MetricComparison) -> float:
+        assert r.change is not None
+        return abs(r.change.estimate) / max(r.threshold, 1e-12)
+
+    return max(rows, key=size)
+
+
+def render_comparison(
+    comparison: Comparison, base: dict[str, Any] | None, head: dict[str, Any]
+) -> str:
+    """The comparison report; `base` None means there was no baseline to compare with."""
+    rows = [
+        {
+            "row": r,
+            "emoji": EMOJI[r.verdict],
+            "base": _value(r, r.base_median),
+            "head": _value(r, r.head_median),
+            "change": _change(r),
+        }
+        for r in comparison.rows
+    ]
+    worst = _headline(comparison)
+    return ENV.get_template("comparison.md.j2").render(
+        c=comparison,
+        emoji=EMOJI,
+        rows=rows,
+        worst=None if worst is None else {"row": worst, "change": _change(worst)},
+        base=base,
+        head=head,
+        confidence=f"{comparison.settings.confidence:.0%}",
+    )

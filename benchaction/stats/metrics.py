@@ -1,0 +1,81 @@
+"""Which metrics are compared, which direction is better, and how to read them from one trial.
+
+Latency percentiles are recomputed from each trial's stored histogram, so base and head are read
+the same way whatever version wrote them; the mean and throughput are read as stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from benchaction.histogram import LogHistogram
+
+__all__ = ["METRICS", "MetricDef", "metric_by_name", "trial_values"]
+
+Trial = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    """One compared metric: how to read it, and whether bigger is better."""
+
+    name: str
+    label: str
+    unit: str
+    higher_is_better: bool
+    log_scale: bool
+    read: Callable[[Trial], float | None]
+    default_threshold: float | None = None  # None: the global threshold applies
+
+
+def _histogram_percentile(p: float) -> Callable[[Trial], float | None]:
+    def read(trial: Trial) -> float | None:
+        hist = trial.get("histogram")
+        if not hist or not hist.get("count"):
+            return None
+        return LogHistogram.from_json(hist).percentile_ns(p) / 1e6
+
+    return read
+
+
+def _field(*path: str) -> Callable[[Trial], float | None]:
+    def read(trial: Trial) -> float | None:
+        value: Any = trial
+        for key in path:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        return None if value is None else float(value)
+
+    return read
+
+
+METRICS: tuple[MetricDef, ...] = (
+    MetricDef("throughput_rps", "throughput", "req/s", True, True, _field("throughput_rps")),
+    MetricDef("latency_p50_ms", "latency p50", "ms", False, True, _histogram_percentile(50)),
+    MetricDef("latency_p90_ms", "latency p90", "ms", False, True, _histogram_percentile(90)),
+    MetricDef("latency_p99_ms", "latency p99", "ms", False, True, _histogram_percentile(99)),
+    MetricDef("latency_mean_ms", "latency mean", "ms", False, True, _field("latency_ms", "mean")),
+    # A rate that is usually zero: compared as a difference; 0.1 percentage point matters.
+    MetricDef("error_rate", "error rate", "", False, False, _field("error_rate"), 0.001),
+)
+
+
+def metric_by_name(name: str) -> MetricDef:
+    """Look up a metric; the error lists the known names."""
+    for m in METRICS:
+        if m.name == name:
+            return m
+    raise KeyError(f"unknown metric {name!r}; known: {', '.join(m.name for m in METRICS)}")
+
+
+def trial_values(trials: list[Trial], metric: MetricDef) -> list[float]:
+    """The metric of every valid trial that has it (invalid trials never enter a comparison)."""
+    out = []
+    for t in trials:
+        if not t.get("valid", False):
+            continue
+        v = metric.read(t)
+        if v is not None and (not metric.log_scale or v > 0):
+            out.append(v)
+    return out

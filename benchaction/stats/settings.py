@@ -1,0 +1,72 @@
+"""What a comparison decides with: significance level, practical threshold, guards and gates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from benchaction.errors import ConfigError
+
+__all__ = ["FAIL_ON", "Gate", "StatsSettings", "parse_gate"]
+
+FAIL_ON = ("regression", "regression-or-inconclusive", "never")
+"""When the gate fails the job: on a regression, also on an inconclusive result, or never."""
+
+
+@dataclass(frozen=True)
+class Gate:
+    """An absolute limit on the head's median, e.g. latency_p99_ms <= 250 (any scenario or one)."""
+
+    metric: str
+    op: str
+    limit: float
+    scenario: str | None = None
+
+    def holds(self, value: float) -> bool:
+        """Whether a value satisfies the limit."""
+        return value <= self.limit if self.op == "<=" else value >= self.limit
+
+    def __str__(self) -> str:
+        where = f"{self.scenario}:" if self.scenario else ""
+        return f"{where}{self.metric} {self.op} {self.limit:g}"
+
+
+_GATE_RE = re.compile(r"^\s*(?:([A-Za-z0-9._-]+):)?([a-z0-9_]+)\s*(<=|>=)\s*([-+0-9.eE]+)\s*$")
+
+
+def parse_gate(text: str) -> Gate:
+    """Read `[scenario:]metric<=value` or `>=`; errors say the accepted form."""
+    m = _GATE_RE.match(text)
+    if m is None:
+        raise ConfigError(
+            [
+                f"gate {text!r}: expected `[scenario:]metric<=value` or `>=`, e.g. latency_p99_ms<=250"
+            ]
+        )
+    try:
+        limit = float(m.group(4))
+    except ValueError:
+        raise ConfigError([f"gate {text!r}: {m.group(4)!r} is not a number"]) from None
+    return Gate(metric=m.group(2), op=m.group(3), limit=limit, scenario=m.group(1))
+
+
+@dataclass(frozen=True)
+class StatsSettings:
+    """Defaults follow docs/statistics.md; every field can be set from the CLI or the action."""
+
+    alpha: float = 0.05
+    threshold: float = 0.05
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    confidence: float = 0.95
+    power: float = 0.8
+    min_trials: int = 3
+    allow_fingerprint_mismatch: bool = False
+    fail_on: str = "regression"
+    gates: tuple[Gate, ...] = ()
+
+    def threshold_for(self, metric: str, default: float | None = None) -> float:
+        """The practical threshold of one metric: its override, its own default, or the global one."""
+        if metric in self.thresholds:
+            return self.thresholds[metric]
+        return self.threshold if default is None else default

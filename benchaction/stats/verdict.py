@@ -1,0 +1,125 @@
+"""One comparison as a whole: fingerprints, per-metric rows, absolute gates, overall verdict, exit."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from benchaction.stats.compare import MetricComparison, Verdict, compare_scenarios
+from benchaction.stats.metrics import metric_by_name, trial_values
+from benchaction.stats.settings import Gate, StatsSettings
+
+__all__ = ["Comparison", "GateResult", "compare_documents", "fingerprint_differences"]
+
+_HOST_KEYS = (("cpu_model", "CPU model"), ("cores", "cores"), ("docker_version", "Docker version"))
+
+
+def fingerprint_differences(base: Mapping[str, Any], head: Mapping[str, Any]) -> list[str]:
+    """What differs between the setups of two runs, in words; empty when they are comparable."""
+    out = []
+    for key, label in _HOST_KEYS:
+        b, h = base["host"].get(key), head["host"].get(key)
+        if b != h:
+            out.append(f"{label} {b!r} vs {h!r}")
+    if base["config"]["hash"] != head["config"]["hash"]:
+        out.append(
+            f"config {base['config']['hash'][:15]} vs {head['config']['hash'][:15]} "
+            "(load settings, trials or server options differ)"
+        )
+    base_load = {s["name"]: s["load"] for s in base["scenarios"]}
+    for s in head["scenarios"]:
+        if s["name"] in base_load and base_load[s["name"]] != s["load"]:
+            out.append(f"scenario {s['name']}: load settings differ")
+    for key in ("gpu",):  # written by the telemetry step once it exists
+        if base.get(key) != head.get(key):
+            out.append(f"{key} {base.get(key)!r} vs {head.get(key)!r}")
+    return out
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """An absolute gate checked on the head's median of one scenario."""
+
+    gate: Gate
+    scenario: str
+    value: float | None
+    passed: bool
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything a report, a check run or an exit code needs about one comparison."""
+
+    rows: list[MetricComparison]
+    gates: list[GateResult]
+    fingerprint: list[str]
+    verdict: Verdict
+    failed: bool
+    settings: StatsSettings
+
+    def to_json(self) -> dict[str, Any]:
+        """The verdicts document written by `benchaction compare --json`."""
+        s = self.settings
+        return {
+            "verdict": self.verdict,
+            "failed": self.failed,
+            "fingerprint_mismatch": self.fingerprint,
+            "settings": {
+                "alpha": s.alpha,
+                "threshold": s.threshold,
+                "thresholds": dict(s.thresholds),
+                "confidence": s.confidence,
+                "min_trials": s.min_trials,
+                "fail_on": s.fail_on,
+            },
+            "metrics": [r.to_json() for r in self.rows],
+            "gates": [
+                {"gate": str(g.gate), "scenario": g.scenario, "value": g.value, "passed": g.passed}
+                for g in self.gates
+            ],
+        }
+
+
+def _check_gates(head: Mapping[str, Any], gates: tuple[Gate, ...]) -> list[GateResult]:
+    out = []
+    for gate in gates:
+        metric = metric_by_name(gate.metric)
+        for s in head["scenarios"]:
+            if gate.scenario not in (None, s["name"]):
+                continue
+            values = trial_values(s["trials"], metric)
+            value = statistics.median(values) if values else None
+            out.append(GateResult(gate, s["name"], value, value is not None and gate.holds(value)))
+    return out
+
+
+def _overall(rows: list[MetricComparison]) -> Verdict:
+    verdicts = {r.verdict for r in rows}
+    order: tuple[Verdict, ...] = ("regression", "inconclusive", "improvement")
+    for v in order:
+        if v in verdicts:
+            return v
+    return "unchanged" if rows else "inconclusive"
+
+
+def compare_documents(
+    base: Mapping[str, Any] | None, head: Mapping[str, Any], settings: StatsSettings
+) -> Comparison:
+    """Compare two results documents; without a baseline the verdict is inconclusive."""
+    gates = _check_gates(head, settings.gates)
+    if base is None:
+        rows: list[MetricComparison] = []
+        fingerprint: list[str] = []
+        verdict: Verdict = "inconclusive"
+    else:
+        fingerprint = fingerprint_differences(base, head)
+        rows = compare_scenarios(base, head, settings, fingerprint_mismatch=fingerprint)
+        verdict = _overall(rows)
+    failed = any(not g.passed for g in gates)
+    if settings.fail_on == "regression":
+        failed |= verdict == "regression"
+    elif settings.fail_on == "regression-or-inconclusive":
+        failed |= verdict in ("regression", "inconclusive")
+    return Comparison(rows, gates, fingerprint, verdict, failed, settings)
