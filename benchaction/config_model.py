@@ -151,12 +151,16 @@ class Config:
         return data
 
     def hash(self) -> str:
-        """A stable fingerprint of the measured settings; two runs compare only if these match."""
+        """A stable fingerprint of how the server is measured; base and head compare only if these match."""
         data = self.to_dict()
-        # Paths differ between checkouts of the same repository; they do not change what is measured.
-        data["server"].pop("process", None)
-        if data["server"].get("build"):
-            data["server"]["build"].pop("context", None)
+        # What is compared (the server: its image, build or URL) must not enter the hash of how
+        # it is measured, or every baseline with another image would look like another setup.
+        # Paths differ between checkouts of the same repository and change nothing either.
+        for key in ("image", "build", "url", "process"):
+            data["server"].pop(key, None)
+        # The trial count and profile name change how many samples there are, not what one is.
+        data.pop("trials", None)
+        data.pop("profile", None)
         blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
         return "sha256:" + hashlib.sha256(blob).hexdigest()
 
