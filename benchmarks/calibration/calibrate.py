@@ -1,0 +1,352 @@
+"""False-regression and detection rates of our comparison next to other tools' rules.
+
+For each data source (real trials from collect.py, and simulated trials with noise fitted to
+them) and each slowdown level, draw R resampled comparisons: base = k trials without replacement
+from level 0, head = k other trials from the target level (A/A: both from level 0, disjoint).
+Every method judges the same draws. A comparison counts as a regression when any metric row
+(p50, p90, p99, mean latency, throughput) is flagged; on A/A that is a false regression.
+
+    python benchmarks/calibration/calibrate.py --data benchmarks/calibration/data/real-<date>.json
+        [--k 5] [--ks 3 5 10] [--r-real 1000] [--r-sim 2000] [--sim-pool 1000] [--seed 20261122]
+        [--jobs 2] [--sim-defaults] [--json out.json]
+
+Without --data (or with --sim-defaults) the simulator uses SimParams() defaults, a quiet host
+with 1.5 % drift. About 3 minutes on 2 vCPU with the defaults; results are seeded per cell, so
+they do not depend on --jobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from common import (
+    BASE_LEVEL,
+    METRIC_NAMES,
+    Trial,
+    level_sort_key,
+    load_levels,
+    metric_matrix,
+    pooled_spread,
+    spread_summary,
+)
+from peers import PEERS
+from simulate import SimParams, fit_params, simulate_trials
+
+from benchaction.stats import MetricComparison, StatsSettings, compare_metric_sets
+
+SCENARIO = "predict"
+SIM_LEVELS = (0.0, 0.02, 0.05, 0.10, 0.20)
+SETTINGS = StatsSettings()  # the product defaults: alpha 0.05 (BH), 5 % practical threshold
+
+
+# ---------------------------------------------------------------------------------------------
+# OUR METHOD: the single hook into benchaction.stats. Everything else here is method-agnostic.
+# ---------------------------------------------------------------------------------------------
+def ours_rows(base: Sequence[Trial], head: Sequence[Trial]) -> list[MetricComparison]:
+    """Compare as `benchaction compare` does: all metrics of the scenario as one BH family.
+
+    error_rate is included because compare_scenarios includes it for every scenario (all zero
+    here: an exact 'unchanged' row that only widens the BH family, as it does in the product).
+    """
+    b: dict[tuple[str, str], list[float]] = {}
+    h: dict[tuple[str, str], list[float]] = {}
+    mb, mh = metric_matrix(base), metric_matrix(head)
+    for j, name in enumerate(METRIC_NAMES):
+        b[(SCENARIO, name)] = mb[:, j].tolist()
+        h[(SCENARIO, name)] = mh[:, j].tolist()
+    b[(SCENARIO, "error_rate")] = [float(t["error_rate"]) for t in base]
+    h[(SCENARIO, "error_rate")] = [float(t["error_rate"]) for t in head]
+    rows: list[MetricComparison] = compare_metric_sets(b, h, SETTINGS)
+    return rows
+
+
+def ours(base: Sequence[Trial], head: Sequence[Trial]) -> bool:
+    """Whether our method flags a regression on any row of the comparison."""
+    return any(r.verdict == "regression" for r in ours_rows(base, head))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def draw_pairs(
+    rng: np.random.Generator, n_base: int, n_head: int, k: int, r: int, same: bool
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """R (base, head) index pairs, k each, without replacement; disjoint when both sides are level 0."""
+    pairs = []
+    for _ in range(r):
+        if same:
+            idx = rng.permutation(n_base)[: 2 * k]
+            pairs.append((idx[:k], idx[k:]))
+        else:
+            pairs.append(
+                (rng.choice(n_base, k, replace=False), rng.choice(n_head, k, replace=False))
+            )
+    return pairs
+
+
+def rate(
+    rule: Callable[[Sequence[Trial], Sequence[Trial]], bool],
+    base_pool: Sequence[Trial],
+    head_pool: Sequence[Trial],
+    pairs: Sequence[tuple[np.ndarray, np.ndarray]],
+) -> float:
+    """Share of the drawn comparisons the rule flags as a regression."""
+    hits = sum(rule([base_pool[i] for i in bi], [head_pool[i] for i in hi]) for bi, hi in pairs)
+    return hits / len(pairs)
+
+
+def ours_breakdown(
+    base_pool: Sequence[Trial],
+    head_pool: Sequence[Trial],
+    pairs: Sequence[tuple[np.ndarray, np.ndarray]],
+) -> dict[str, float]:
+    """How our comparisons end: any regression, else any inconclusive, else all settled."""
+    counts = {"regression": 0, "inconclusive": 0, "settled": 0}
+    for bi, hi in pairs:
+        rows = ours_rows([base_pool[i] for i in bi], [head_pool[i] for i in hi])
+        verdicts = {r.verdict for r in rows}
+        if "regression" in verdicts:
+            counts["regression"] += 1
+        elif "inconclusive" in verdicts:
+            counts["inconclusive"] += 1
+        else:
+            counts["settled"] += 1
+    return {key: v / len(pairs) for key, v in counts.items()}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (level, k) cell of a source: its draws are seeded by its own position, not by order."""
+
+    level: str
+    k: int
+    all_methods: bool
+    seed: tuple[int, ...]
+
+
+def run_cell(
+    cell: Cell, levels: dict[str, list[dict[str, Any]]], r: int
+) -> tuple[Cell, dict[str, float], dict[str, float] | None]:
+    """Rates of one cell: every method (and our verdict breakdown) at the main k, else ours only."""
+    base_pool, head_pool = levels[BASE_LEVEL], levels[cell.level]
+    rng = np.random.default_rng(list(cell.seed))
+    same = cell.level == BASE_LEVEL
+    pairs = draw_pairs(rng, len(base_pool), len(head_pool), cell.k, r, same)
+    breakdown = ours_breakdown(base_pool, head_pool, pairs)
+    rates = {"ours": breakdown["regression"]}
+    if not cell.all_methods:
+        return cell, rates, None
+    for m, rule in PEERS.items():
+        rates[m] = rate(rule, base_pool, head_pool, pairs)
+    return cell, rates, breakdown
+
+
+def run_source(
+    name: str,
+    source_id: int,
+    levels: dict[str, list[dict[str, Any]]],
+    r: int,
+    k: int,
+    ks: Sequence[int],
+    seed: int,
+    jobs: int,
+) -> dict[str, Any]:
+    """All methods at k, and ours at every k in ks, on every level of one data source."""
+    keys = sorted(levels, key=level_sort_key)
+    n_base = len(levels[BASE_LEVEL])
+    cells = []
+    for li, level in enumerate(keys):
+        for kk in sorted({*ks, k}):
+            need_base = 2 * kk if level == BASE_LEVEL else kk
+            if n_base < need_base or len(levels[level]) < kk:
+                print(f"  {name}: level {level} has too few trials for k = {kk}", file=sys.stderr)
+                continue
+            cells.append(Cell(level, kk, kk == k, (seed, source_id, li, kk)))
+    table: dict[str, dict[str, float]] = {m: {} for m in ("ours", *PEERS)}
+    by_k: dict[str, dict[str, float]] = {str(kk): {} for kk in ks}
+    breakdown: dict[str, dict[str, float]] = {}
+    started = time.monotonic()
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run_cell, c, levels, r) for c in cells]
+        for future in futures:
+            cell, rates, parts = future.result()
+            if cell.all_methods:
+                for m, v in rates.items():
+                    table[m][cell.level] = v
+            if parts is not None:
+                breakdown[cell.level] = parts
+            if str(cell.k) in by_k:
+                by_k[str(cell.k)][cell.level] = rates["ours"]
+    return {
+        "source": name,
+        "levels": keys,
+        "k": k,
+        "r": r,
+        "table": table,
+        "ours_by_k": by_k,
+        "ours_breakdown": breakdown,
+        "seconds": round(time.monotonic() - started, 1),
+    }
+
+
+def measured_effects(
+    levels: dict[str, list[dict[str, Any]]], seed: int, boot: int = 2000
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Median of each metric per level relative to level 0, with a bootstrap 95 % interval.
+
+    The nominal SLOWDOWN stretches handler time only, so the end-to-end effect must be measured;
+    the interval shows how well 30 noisy trials a level pin it down.
+    """
+    rng = np.random.default_rng([seed, 2])
+    base_m = metric_matrix(levels[BASE_LEVEL])
+    base = np.median(base_m, axis=0)
+    base_boot = np.median(base_m[rng.integers(0, len(base_m), (boot, len(base_m)))], axis=1)
+    out = {}
+    for level in sorted(levels, key=level_sort_key):
+        m = metric_matrix(levels[level])
+        med = np.median(m, axis=0)
+        ratio = np.median(m[rng.integers(0, len(m), (boot, len(m)))], axis=1) / base_boot - 1
+        lo, hi = np.percentile(ratio, [2.5, 97.5], axis=0)
+        out[level] = {
+            name: {"effect": float(med[j] / base[j] - 1), "lo": float(lo[j]), "hi": float(hi[j])}
+            for j, name in enumerate(METRIC_NAMES)
+        }
+    return out
+
+
+def pct(x: float) -> str:
+    """A rate as a right-aligned percentage cell."""
+    return f"{100 * x:7.1f} %"
+
+
+def cell(cells: dict[str, float], level: str) -> str:
+    """One table cell, or n/a when the level had too few trials for this k."""
+    return f"{pct(cells[level]):>16}" if level in cells else f"{'n/a':>16}"
+
+
+def print_source(res: dict[str, Any]) -> None:
+    """One table: methods by rows, A/A false regressions then detection per level."""
+    levels = res["levels"]
+    head = ["A/A false reg."] + [
+        f"detect {100 * float(lv):g} %" for lv in levels if lv != BASE_LEVEL
+    ]
+    print(f"\n== {res['source']}: k = {res['k']} trials a side, R = {res['r']} draws per cell ==")
+    print(f"{'method':16}" + "".join(f"{h:>16}" for h in head))
+    for method, cells in res["table"].items():
+        print(f"{method:16}" + "".join(cell(cells, lv) for lv in levels))
+    for kk, cells in res["ours_by_k"].items():
+        print(f"{'ours k = ' + kk:16}" + "".join(cell(cells, lv) for lv in levels))
+    print(f"ours at k = {res['k']}, how comparisons end (regression / inconclusive / all settled):")
+    for lv in levels:
+        b = res["ours_breakdown"].get(lv)
+        if b:
+            print(
+                f"  level {lv:>5}: {pct(b['regression'])} / {pct(b['inconclusive'])}"
+                f" / {pct(b['settled'])}"
+            )
+    print(f"({res['seconds']} s)")
+
+
+def print_effects(effects: dict[str, dict[str, dict[str, float]]], n: dict[str, int]) -> None:
+    """The measured end-to-end effect per nominal SLOWDOWN (the nominal is of handler time only)."""
+    print("\n== real data: measured effect of each SLOWDOWN ==")
+    print("median of the level / median of level 0 - 1, in %, [bootstrap 95 % interval]")
+    print(f"{'SLOWDOWN':>9}{'trials':>7}" + "".join(f"{m:>22}" for m in METRIC_NAMES))
+    for level, eff in effects.items():
+        if level == BASE_LEVEL:
+            print(
+                f"{level:>9}{n[level]:>7}" + "".join(f"{'(reference)':>22}" for _ in METRIC_NAMES)
+            )
+            continue
+        cells = "".join(
+            f"{100 * e['effect']:+7.1f} [{100 * e['lo']:+5.1f},{100 * e['hi']:+5.1f}]"
+            for e in (eff[m] for m in METRIC_NAMES)
+        )
+        print(f"{level:>9}{n[level]:>7}{cells}")
+
+
+def print_spread(
+    label: str, trials: Sequence[Trial], pooled: dict[str, dict[str, float]] | None = None
+) -> None:
+    """Between-trial CV per metric at level 0 (and pooled over levels), plain and robust."""
+    rows = [("level 0", spread_summary(trials))]
+    if pooled:
+        rows.append(("all levels pooled", pooled))
+    print(f"\n== {label}: between-trial CV, plain (robust from the MAD of logs) ==")
+    print(f"{'':20}" + "".join(f"{m:>17}" for m in METRIC_NAMES))
+    for name, s in rows:
+        cells = "".join(
+            f"{s[m]['cv_pct']:6.1f} % ({s[m]['robust_cv_pct']:4.1f} %)" for m in METRIC_NAMES
+        )
+        print(f"{name:20}{cells}")
+
+
+def main() -> int:
+    """Run the calibration on the real data (if given) and on simulated data; print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, help="real data file written by collect.py")
+    parser.add_argument("--k", type=int, default=5, help="trials a side for the method table")
+    parser.add_argument("--ks", type=int, nargs="+", default=[3, 5, 10], help="k values for ours")
+    parser.add_argument("--r-real", type=int, default=1000, help="draws per cell, real data")
+    parser.add_argument("--r-sim", type=int, default=2000, help="draws per cell, simulated data")
+    parser.add_argument("--sim-pool", type=int, default=1000, help="simulated trials per level")
+    parser.add_argument("--seed", type=int, default=20261122)
+    parser.add_argument(
+        "--sim-defaults",
+        action="store_true",
+        help="simulate with SimParams() defaults (a quiet host: 1.5 %% drift) instead of the fit",
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes")
+    parser.add_argument("--json", type=Path, help="also write all results here")
+    args = parser.parse_args()
+    if min([args.k, *args.ks]) < 2 or args.r_real < 1 or args.r_sim < 1 or args.sim_pool < 2:
+        parser.error("k must be >= 2, R and --sim-pool positive")
+
+    out: dict[str, Any] = {"seed": args.seed, "settings": repr(SETTINGS)}
+    params = SimParams()
+    if args.data:
+        levels, meta = load_levels(args.data)
+        n = {lv: len(t) for lv, t in levels.items()}
+        out["real_meta"] = meta
+        out["measured_effects"] = measured_effects(levels, args.seed)
+        print(f"real data: {args.data} ({sum(n.values())} valid trials; {meta.get('command', '')})")
+        print_effects(out["measured_effects"], n)
+        out["real_spread"] = {
+            "level0": spread_summary(levels[BASE_LEVEL]),
+            "pooled": pooled_spread(levels),
+        }
+        print_spread("real data", levels[BASE_LEVEL], out["real_spread"]["pooled"])
+        if not args.sim_defaults:
+            params = fit_params(levels[BASE_LEVEL])
+        out["real"] = run_source(
+            "real data", 0, levels, args.r_real, args.k, args.ks, args.seed, args.jobs
+        )
+        print_source(out["real"])
+
+    print(f"\nsimulator parameters: {params}")
+    sim_rng = np.random.default_rng([args.seed, 1])
+    sim_levels = {
+        f"{lv:g}": simulate_trials(sim_rng, args.sim_pool, lv, params) for lv in SIM_LEVELS
+    }
+    print_spread("simulated data", sim_levels[BASE_LEVEL], pooled_spread(sim_levels))
+    out["sim_params"] = vars(params)
+    out["simulated"] = run_source(
+        "simulated data", 1, sim_levels, args.r_sim, args.k, args.ks, args.seed, args.jobs
+    )
+    print_source(out["simulated"])
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
