@@ -7,7 +7,7 @@ from typing import Any
 from benchaction.report.markdown import ENV
 from benchaction.stats import Comparison, MetricComparison
 
-__all__ = ["EMOJI", "render_comparison"]
+__all__ = ["EMOJI", "comparison_context", "render_comparison"]
 
 EMOJI = {"regression": "🔴", "improvement": "🟢", "unchanged": "⚪", "inconclusive": "🟡"}
 
@@ -42,10 +42,10 @@ def _headline(comparison: Comparison) -> MetricComparison | None:
     return max(rows, key=size)
 
 
-def render_comparison(
+def comparison_context(
     comparison: Comparison, base: dict[str, Any] | None, head: dict[str, Any]
-) -> str:
-    """The comparison report; `base` None means there was no baseline to compare with."""
+) -> dict[str, Any]:
+    """What the comparison templates read; shared by the CLI report, the comment and the summary."""
     rows = [
         {
             "row": r,
@@ -57,12 +57,21 @@ def render_comparison(
         for r in comparison.rows
     ]
     worst = _headline(comparison)
-    return ENV.get_template("comparison.md.j2").render(
-        c=comparison,
-        emoji=EMOJI,
-        rows=rows,
-        worst=None if worst is None else {"row": worst, "change": _change(worst)},
-        base=base,
-        head=head,
-        confidence=f"{comparison.settings.confidence:.0%}",
-    )
+    return {
+        "c": comparison,
+        "emoji": EMOJI,
+        "rows": rows,
+        "worst": None if worst is None else {"row": worst, "change": _change(worst)},
+        "base": base,
+        "head": head,
+        "confidence": f"{comparison.settings.confidence:.0%}",
+        "hidden_rows": 0,
+        "summary_url": None,
+    }
+
+
+def render_comparison(
+    comparison: Comparison, base: dict[str, Any] | None, head: dict[str, Any]
+) -> str:
+    """The comparison report; `base` None means there was no baseline to compare with."""
+    return ENV.get_template("comparison.md.j2").render(**comparison_context(comparison, base, head))

@@ -94,7 +94,8 @@ def md_escape(value: object) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for ch in "\\`*_{}[]#!|~":
         text = text.replace(ch, "\\" + ch)
-    return text
+    # A zero-width joiner keeps `@name` and `#123` from pinging people or linking issues.
+    return text.replace("@", "@\u2060")
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:

@@ -1,0 +1,149 @@
+"""The sticky PR comment and the job summary: the comparison first, details after, within size limits.
+
+GitHub refuses comment bodies over 65,536 characters; the comment drops its per-scenario
+details first, then table rows, and points to the job summary, which carries everything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from benchaction.report.comparison import comparison_context
+from benchaction.report.markdown import ENV, summarize_scenarios
+from benchaction.stats import Comparison
+
+__all__ = ["COMMENT_LIMIT", "comment_marker", "render_comment", "render_summary"]
+
+COMMENT_LIMIT = 65_536
+_CHART_PERCENTILES = ("p50", "p90", "p99")
+
+
+def comment_marker(config_name: str) -> str:
+    """The hidden marker that finds our earlier comment: one sticky comment per PR and config."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", config_name)[:64]
+    return f"<!-- bench-action:{safe} -->"
+
+
+def _latency_medians(doc: Mapping[str, Any] | None) -> dict[str, list[float]]:
+    """Per scenario, the median over trials of p50, p90 and p99 latency (only complete sets)."""
+    out: dict[str, list[float]] = {}
+    for s in summarize_scenarios(dict(doc)) if doc is not None else []:
+        by = {r.label: r.median for r in s["rows"]}
+        vals = [by.get(f"latency {p}") for p in _CHART_PERCENTILES]
+        if all(v is not None for v in vals):
+            out[s["name"]] = [float(v) for v in vals if v is not None]
+    return out
+
+
+def _chart(scenario: str, base: list[float] | None, head: list[float] | None) -> str | None:
+    """A Mermaid xychart of latency percentiles (medians over trials): bars base, line head."""
+    if head is None:
+        return None
+    top = max(head + (base or [])) * 1.15
+    lines = [
+        "```mermaid",
+        "xychart-beta",
+        f'    title "{re.sub(r"[^A-Za-z0-9._ -]", "_", scenario)}: latency (ms)"',
+        f"    x-axis [{', '.join(_CHART_PERCENTILES)}]",
+        f'    y-axis "ms" 0 --> {top:.3g}',
+    ]
+    if base is not None:
+        lines.append(f"    bar [{', '.join(f'{v:.3g}' for v in base)}]")
+    lines.append(f"    line [{', '.join(f'{v:.3g}' for v in head)}]")
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def _render(
+    template: str,
+    comparison: Comparison,
+    base: Mapping[str, Any] | None,
+    head: Mapping[str, Any],
+    *,
+    marker: str,
+    provenance: Mapping[str, Any] | None,
+    no_baseline_reason: str | None,
+    summary_url: str | None,
+    details: bool,
+    max_rows: int | None,
+) -> str:
+    ctx = comparison_context(comparison, None if base is None else dict(base), dict(head))
+    hidden = 0
+    if max_rows is not None and len(ctx["rows"]) > max_rows:
+        hidden = len(ctx["rows"]) - max_rows
+        ctx["rows"] = ctx["rows"][:max_rows]
+    scenarios = summarize_scenarios(dict(head)) if details else []
+    if scenarios:
+        b, h = _latency_medians(base), _latency_medians(head)
+        charts = {
+            s["name"]: _chart(s["name"], b.get(s["name"]), h.get(s["name"])) for s in scenarios
+        }
+    else:
+        charts = {}
+    ctx.update(
+        marker=marker,
+        provenance=provenance,
+        no_baseline_reason=no_baseline_reason,
+        summary_url=summary_url,
+        scenarios=scenarios,
+        charts=charts,
+        hidden_rows=hidden,
+    )
+    return ENV.get_template(template).render(**ctx)
+
+
+def render_comment(
+    comparison: Comparison,
+    base: Mapping[str, Any] | None,
+    head: Mapping[str, Any],
+    *,
+    marker: str,
+    provenance: Mapping[str, Any] | None = None,
+    no_baseline_reason: str | None = None,
+    summary_url: str | None = None,
+    limit: int = COMMENT_LIMIT,
+) -> str:
+    """The PR comment body, never longer than `limit` characters."""
+    kw: dict[str, Any] = {
+        "marker": marker,
+        "provenance": provenance,
+        "no_baseline_reason": no_baseline_reason,
+        "summary_url": summary_url,
+    }
+    body = _render("comment.md.j2", comparison, base, head, details=True, max_rows=None, **kw)
+    if len(body) <= limit:
+        return body
+    body = _render("comment.md.j2", comparison, base, head, details=False, max_rows=None, **kw)
+    rows = len(comparison.rows)
+    while len(body) > limit and rows > 0:
+        rows = rows // 2
+        body = _render("comment.md.j2", comparison, base, head, details=False, max_rows=rows, **kw)
+    if len(body) > limit:  # only hostile input gets here: cut hard, keep the marker
+        note = "\n\n(cut to GitHub's comment size limit; see the job summary)\n"
+        body = body[: limit - len(note) - len(marker) - 1] + note + marker + "\n"
+    return body
+
+
+def render_summary(
+    comparison: Comparison,
+    base: Mapping[str, Any] | None,
+    head: Mapping[str, Any],
+    *,
+    provenance: Mapping[str, Any] | None = None,
+    no_baseline_reason: str | None = None,
+) -> str:
+    """The job summary: the comment's content with every detail (1 MiB allows it)."""
+    return _render(
+        "comment.md.j2",
+        comparison,
+        base,
+        head,
+        marker="",
+        provenance=provenance,
+        no_baseline_reason=no_baseline_reason,
+        summary_url=None,
+        details=True,
+        max_rows=None,
+    )
