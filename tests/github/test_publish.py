@@ -1,0 +1,400 @@
+"""Publishing on a pull request against the validating stand-in: sticky comment, check, status."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+
+from benchaction.github.client import GitHubClient
+from benchaction.github.publish import (
+    BOT_LOGIN,
+    COMMENT_LIMIT,
+    FORK_REASON,
+    SUMMARY_LIMIT,
+    PullRequest,
+    publish_check,
+    pull_request_from_event,
+    should_write,
+    upsert_comment,
+)
+from benchaction.report.comment import comment_marker
+from tests.github.standin import Recorded, Reply, StandIn
+
+# Pinned so new examples cannot change test results silently; bump on purpose.
+EXAMPLES_PACKAGE = "@octokit/webhooks-examples@7.6.1"
+EXAMPLES_MEMBER = "package/api.github.com/index.json"
+NPM_TIMEOUT_S = 120
+
+REPO = "Codertocat/Hello-World"  # the repository the webhook examples use
+BASE = f"/repos/{REPO}"
+COMMENTS = f"{BASE}/issues/2/comments"
+CHECK_RUNS = f"{BASE}/check-runs"
+SHA = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+STATUSES = f"{BASE}/statuses/{SHA}"
+MARKER = comment_marker("llama-8b")
+DENIED = Reply(
+    403,
+    {
+        "message": "Resource not accessible by integration",
+        "documentation_url": "https://docs.github.com/rest",
+        "status": "403",
+    },
+)
+
+
+def _skip_or_fail(reason: str) -> NoReturn:
+    """Skip locally; fail on CI (BENCHACTION_REQUIRE_DOCKER=1), where these tests must run."""
+    if os.environ.get("BENCHACTION_REQUIRE_DOCKER") == "1":
+        pytest.fail(f"{reason} (BENCHACTION_REQUIRE_DOCKER=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _fetch_pull_request_examples(cache_dir: Path) -> list[dict[str, Any]]:
+    """The `pull_request` examples from `@octokit/webhooks-examples`, npm-packed once into the cache."""
+    kept = cache_dir / (EXAMPLES_PACKAGE.replace("/", "_").replace("@", "") + ".pull_request.json")
+    if not kept.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            _skip_or_fail("npm is not installed; cannot fetch GitHub's webhook payload examples")
+        with tempfile.TemporaryDirectory(dir=cache_dir) as work:
+            try:
+                done = subprocess.run(
+                    [npm, "pack", EXAMPLES_PACKAGE, "--pack-destination", work, "--silent"],
+                    capture_output=True,
+                    text=True,
+                    timeout=NPM_TIMEOUT_S,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                _skip_or_fail(f"npm pack {EXAMPLES_PACKAGE} timed out after {NPM_TIMEOUT_S}s")
+            tarballs = list(Path(work).glob("*.tgz"))
+            if done.returncode != 0 or not tarballs:
+                _skip_or_fail(f"npm pack {EXAMPLES_PACKAGE} failed: {done.stderr.strip()[-500:]}")
+            with tarfile.open(tarballs[0]) as archive:
+                member = archive.extractfile(EXAMPLES_MEMBER)
+                if member is None:
+                    _skip_or_fail(f"{EXAMPLES_MEMBER} missing from {EXAMPLES_PACKAGE}")
+                events = json.load(member)
+        found = next(e for e in events if e["name"] == "pull_request")["examples"]
+        partial = kept.with_suffix(".tmp")
+        partial.write_text(json.dumps(found))
+        partial.replace(kept)
+    examples: list[dict[str, Any]] = json.loads(kept.read_text())
+    return examples
+
+
+@pytest.fixture(scope="session")
+def pr_opened_event(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """A real `pull_request` / `opened` payload, as the runner puts it in GITHUB_EVENT_PATH."""
+    examples = _fetch_pull_request_examples(request.config.cache.mkdir("webhooks-examples"))
+    return next(e for e in examples if e["action"] == "opened")
+
+
+@pytest.fixture
+def event(pr_opened_event: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(pr_opened_event)
+
+
+@pytest.fixture
+def client(github: StandIn) -> GitHubClient:
+    return GitHubClient(github.url, "ghs_token", sleep=lambda _: None)
+
+
+def comment(comment_id: int, body: str, login: str = BOT_LOGIN) -> dict[str, Any]:
+    """An issue comment as GitHub returns it (the fields we read plus a few around them)."""
+    kind = "Bot" if login.endswith("[bot]") else "User"
+    return {
+        "id": comment_id,
+        "node_id": f"IC_kwDO{comment_id}",
+        "url": f"https://api.github.com{BASE}/issues/comments/{comment_id}",
+        "html_url": f"https://github.com/{REPO}/pull/2#issuecomment-{comment_id}",
+        "body": body,
+        "user": {"login": login, "id": 41898282 if kind == "Bot" else 21031067, "type": kind},
+        "created_at": "2024-05-01T10:00:00Z",
+        "updated_at": "2024-05-01T10:00:00Z",
+        "author_association": "NONE" if kind == "Bot" else "OWNER",
+    }
+
+
+def check_run(run_id: int, conclusion: str = "success") -> dict[str, Any]:
+    return {
+        "id": run_id,
+        "head_sha": SHA,
+        "name": "bench",
+        "status": "completed",
+        "conclusion": conclusion,
+        "html_url": f"https://github.com/{REPO}/runs/{run_id}",
+    }
+
+
+def annotation(line: int) -> dict[str, Any]:
+    return {
+        "path": "bench/config.yaml",
+        "start_line": line,
+        "end_line": line,
+        "annotation_level": "warning",
+        "message": f"scenario {line}: p99 latency regressed",
+    }
+
+
+def body_of(recorded: Recorded) -> Any:
+    return json.loads(recorded.body)
+
+
+# -- the event payload --------------------------------------------------------------------------
+
+
+def test_pull_request_from_real_event(event: dict[str, Any]) -> None:
+    pr = pull_request_from_event(event)
+    assert pr == PullRequest(
+        number=2, head_sha=SHA, head_repo=REPO, base_repo=REPO, base_ref="master"
+    )
+    assert not pr.is_fork
+    assert should_write(pr) == (True, f"pull request #2 from {REPO}")
+
+
+def test_fork_pull_request_is_read_only(event: dict[str, Any]) -> None:
+    event["pull_request"]["head"]["repo"]["full_name"] = "contributor/Hello-World"
+    pr = pull_request_from_event(event)
+    assert pr is not None and pr.is_fork
+    assert pr.head_repo == "contributor/Hello-World" and pr.base_repo == REPO
+    assert should_write(pr) == (False, FORK_REASON)
+
+
+def test_deleted_head_repository_counts_as_fork(event: dict[str, Any]) -> None:
+    event["pull_request"]["head"]["repo"] = None
+    pr = pull_request_from_event(event)
+    assert pr is not None and pr.is_fork
+
+
+def test_other_events_have_no_pull_request(event: dict[str, Any]) -> None:
+    push = {"ref": "refs/heads/main", "after": SHA, "repository": event["repository"]}
+    assert pull_request_from_event(push) is None
+    ok, reason = should_write(None)
+    assert not ok and "not a pull request event" in reason
+
+
+# -- the sticky comment -------------------------------------------------------------------------
+
+
+def test_first_run_creates_the_comment(github: StandIn, client: GitHubClient) -> None:
+    body = f"{MARKER}\n## Benchmark\nall good"
+    github.route("GET", COMMENTS, Reply(json=[comment(10, "LGTM", login="Codertocat")]))
+    github.route("POST", COMMENTS, Reply(201, comment(11, body)))
+    result = upsert_comment(client, repository=REPO, pr_number=2, marker=MARKER, body=body)
+    assert result == ("created", 11)
+    listed, posted = github.calls(COMMENTS)
+    assert listed.operation == "issues/list-comments"
+    assert posted.operation == "issues/create-comment"
+    assert body_of(posted) == {"body": body}
+
+
+def test_second_run_updates_the_bots_comment(github: StandIn, client: GitHubClient) -> None:
+    old, new = f"{MARKER}\nold numbers", f"{MARKER}\nnew numbers"
+    github.route(
+        "GET",
+        COMMENTS,
+        Reply(json=[comment(10, "LGTM", login="Codertocat"), comment(11, old)]),
+    )
+    github.route("PATCH", f"{BASE}/issues/comments/11", Reply(json=comment(11, new)))
+    result = upsert_comment(client, repository=REPO, pr_number=2, marker=MARKER, body=new)
+    assert result == ("updated", 11)
+    (patched,) = github.calls(f"{BASE}/issues/comments/11")
+    assert patched.operation == "issues/update-comment"
+    assert body_of(patched) == {"body": new}
+    assert [r.method for r in github.calls(COMMENTS)] == ["GET"]  # no new comment
+
+
+def test_look_alike_from_another_user_is_left_alone(github: StandIn, client: GitHubClient) -> None:
+    body = f"{MARKER}\nreal results"
+    quoted = f"> {MARKER}\n> copied from the bot's comment"
+    github.route("GET", COMMENTS, Reply(json=[comment(10, quoted, login="mallory")]))
+    github.route("POST", COMMENTS, Reply(201, comment(12, body)))
+    result = upsert_comment(client, repository=REPO, pr_number=2, marker=MARKER, body=body)
+    assert result == ("created", 12)
+    assert github.calls(f"{BASE}/issues/comments/10") == []
+
+
+def test_finds_the_comment_on_the_second_page(github: StandIn, client: GitHubClient) -> None:
+    page_one = [comment(i, f"chatter {i}", login="Codertocat") for i in range(1, 101)]
+    following = f'<{github.url}{COMMENTS}?per_page=100&page=2>; rel="next"'
+    github.route(
+        "GET",
+        COMMENTS,
+        Reply(json=page_one, headers={"Link": following}),
+        Reply(json=[comment(150, f"{MARKER}\nold")]),
+    )
+    github.route("PATCH", f"{BASE}/issues/comments/150", Reply(json=comment(150, "x")))
+    result = upsert_comment(client, repository=REPO, pr_number=2, marker=MARKER, body=MARKER)
+    assert result == ("updated", 150)
+    first, second = github.calls(COMMENTS)
+    assert first.query == {"per_page": ["100"]}
+    assert second.query == {"per_page": ["100"], "page": ["2"]}
+
+
+def test_body_over_the_limit_is_refused(github: StandIn, client: GitHubClient) -> None:
+    body = MARKER + "x" * (COMMENT_LIMIT - len(MARKER) + 1)
+    with pytest.raises(ValueError, match="at most 65536"):
+        upsert_comment(client, repository=REPO, pr_number=2, marker=MARKER, body=body)
+    assert github.requests == []  # refused before any call
+
+
+def test_body_at_the_limit_is_sent(github: StandIn, client: GitHubClient) -> None:
+    body = MARKER + "x" * (COMMENT_LIMIT - len(MARKER))
+    github.route("GET", COMMENTS, Reply(json=[]))
+    github.route("POST", COMMENTS, Reply(201, comment(13, body)))
+    assert upsert_comment(client, repository=REPO, pr_number=2, marker=MARKER, body=body) == (
+        "created",
+        13,
+    )
+
+
+# -- check run and commit status ----------------------------------------------------------------
+
+
+def test_check_run_created_with_conclusion(github: StandIn, client: GitHubClient) -> None:
+    github.route("POST", CHECK_RUNS, Reply(201, check_run(77, "failure")))
+    logs: list[str] = []
+    result = publish_check(
+        client,
+        repository=REPO,
+        head_sha=SHA,
+        name="bench",
+        conclusion="failure",
+        title="2 regressions",
+        summary="| scenario | p99 |\n| --- | --- |",
+        annotations=[annotation(3)],
+        log=logs.append,
+    )
+    assert result == "check-run"
+    (posted,) = github.calls(CHECK_RUNS)
+    assert posted.operation == "checks/create"
+    assert body_of(posted) == {
+        "name": "bench",
+        "head_sha": SHA,
+        "status": "completed",
+        "conclusion": "failure",
+        "output": {
+            "title": "2 regressions",
+            "summary": "| scenario | p99 |\n| --- | --- |",
+            "annotations": [annotation(3)],
+        },
+    }
+    assert logs == []
+
+
+def test_long_summary_is_truncated_with_a_note(github: StandIn, client: GitHubClient) -> None:
+    github.route("POST", CHECK_RUNS, Reply(201, check_run(78)))
+    publish_check(
+        client,
+        repository=REPO,
+        head_sha=SHA,
+        name="bench",
+        conclusion="success",
+        title="ok",
+        summary="y" * (SUMMARY_LIMIT + 500),
+    )
+    output = body_of(github.calls(CHECK_RUNS)[0])["output"]
+    assert len(output["summary"]) == SUMMARY_LIMIT
+    assert output["summary"].endswith("see the job summary for the rest.")
+    assert "annotations" not in output
+
+
+def test_120_annotations_go_in_batches_of_50(github: StandIn, client: GitHubClient) -> None:
+    github.route("POST", CHECK_RUNS, Reply(201, check_run(79)))
+    github.route("PATCH", f"{CHECK_RUNS}/79", Reply(json=check_run(79)))
+    notes = [annotation(i) for i in range(1, 121)]
+    result = publish_check(
+        client,
+        repository=REPO,
+        head_sha=SHA,
+        name="bench",
+        conclusion="neutral",
+        title="t",
+        summary="s",
+        annotations=notes,
+    )
+    assert result == "check-run"
+    (posted,) = github.calls(CHECK_RUNS)
+    patches = github.calls(f"{CHECK_RUNS}/79")
+    assert [r.operation for r in patches] == ["checks/update", "checks/update"]
+    sent = [body_of(posted)["output"]["annotations"]] + [
+        body_of(p)["output"]["annotations"] for p in patches
+    ]
+    assert [len(batch) for batch in sent] == [50, 50, 20]
+    assert [a for batch in sent for a in batch] == notes
+    assert all(body_of(p)["output"]["title"] == "t" for p in patches)
+
+
+def test_denied_check_run_falls_back_to_status(github: StandIn, client: GitHubClient) -> None:
+    github.route("POST", CHECK_RUNS, DENIED)
+    github.route("POST", STATUSES, Reply(201, {"id": 1, "state": "success", "context": "bench"}))
+    logs: list[str] = []
+    result = publish_check(
+        client,
+        repository=REPO,
+        head_sha=SHA,
+        name="bench",
+        conclusion="neutral",
+        title="no baseline to compare against " + "z" * 200,
+        summary="s",
+        log=logs.append,
+    )
+    assert result == "status"
+    (status,) = github.calls(STATUSES)
+    assert status.operation == "repos/create-commit-status"
+    sent = body_of(status)
+    assert sent["state"] == "success" and sent["context"] == "bench"
+    assert sent["description"].startswith("inconclusive: no baseline to compare against")
+    assert len(sent["description"]) == 140
+    (line,) = logs
+    assert "checks: write" in line and "Resource not accessible by integration" in line
+
+
+def test_failure_status_state(github: StandIn, client: GitHubClient) -> None:
+    github.route("POST", CHECK_RUNS, DENIED)
+    github.route("POST", STATUSES, Reply(201, {"id": 2, "state": "failure", "context": "bench"}))
+    result = publish_check(
+        client,
+        repository=REPO,
+        head_sha=SHA,
+        name="bench",
+        conclusion="failure",
+        title="1 regression",
+        summary="s",
+        log=lambda _: None,
+    )
+    assert result == "status"
+    assert body_of(github.calls(STATUSES)[0]) == {
+        "state": "failure",
+        "context": "bench",
+        "description": "1 regression",
+    }
+
+
+def test_both_denied_publishes_nothing(github: StandIn, client: GitHubClient) -> None:
+    github.route("POST", CHECK_RUNS, DENIED)
+    github.route("POST", STATUSES, DENIED)
+    logs: list[str] = []
+    result = publish_check(
+        client,
+        repository=REPO,
+        head_sha=SHA,
+        name="bench",
+        conclusion="success",
+        title="ok",
+        summary="s",
+        log=logs.append,
+    )
+    assert result == "none"
+    assert "checks: write" in logs[-1] and "statuses: write" in logs[-1]
+    assert "exit code" in logs[-1]

@@ -1,0 +1,157 @@
+"""The whole GitHub step against the validating stand-in: baseline, summary, outputs, comment, check."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from benchaction.github.client import GitHubClient
+from benchaction.github.reporting import GitHubContext, ReportSettings, report_to_github
+from benchaction.stats import StatsSettings
+from tests.github.standin import Reply, StandIn
+from tests.github.test_publish import (  # noqa: F401 - fixtures used by name
+    BASE,
+    CHECK_RUNS,
+    COMMENTS,
+    SHA,
+    check_run,
+    client,
+    comment,
+    event,
+    pr_opened_event,
+)
+from tests.unit.test_comment import _doc
+
+ARTIFACTS = f"{BASE}/actions/artifacts"
+
+
+def _zip(doc: dict[str, Any]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("results.json", json.dumps(doc))
+    return buf.getvalue()
+
+
+def _context(event: dict[str, Any], tmp_path: Path) -> GitHubContext:
+    return GitHubContext(
+        repository=event["repository"]["full_name"],
+        repository_id=event["repository"]["id"],
+        server_url="https://github.com",
+        run_id="99",
+        sha="f" * 40,
+        event=event,
+        output_path=tmp_path / "output",
+        summary_path=tmp_path / "summary.md",
+    )
+
+
+def _serve_baseline(github: StandIn, event: dict[str, Any], doc: dict[str, Any]) -> None:
+    repo_id = event["repository"]["id"]
+    art = {
+        "id": 5,
+        "node_id": "x",
+        "name": "bench-results",
+        "size_in_bytes": 1000,
+        "url": f"{github.url}{ARTIFACTS}/5",
+        "archive_download_url": f"{github.url}{ARTIFACTS}/5/zip",
+        "expired": False,
+        "digest": None,
+        "created_at": "2026-11-20T10:00:00Z",
+        "expires_at": "2027-02-20T10:00:00Z",
+        "updated_at": "2026-11-20T10:00:05Z",
+        "workflow_run": {
+            "id": 700,
+            "repository_id": repo_id,
+            "head_repository_id": repo_id,
+            "head_branch": event["pull_request"]["base"]["ref"],
+            "head_sha": "c" * 40,
+        },
+    }
+    github.route("GET", ARTIFACTS, Reply(json={"total_count": 1, "artifacts": [art]}))
+    github.route(
+        "GET",
+        f"{ARTIFACTS}/5/zip",
+        Reply(302, headers={"Location": f"{github.url}/storage/5.zip?sig=s"}),
+    )
+    github.route("GET", "/storage/5.zip", Reply(body=_zip(doc)), external=True)
+
+
+def test_regression_reaches_summary_outputs_comment_and_check(
+    github: StandIn,
+    client: GitHubClient,
+    event: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    _serve_baseline(github, event, _doc("predict", 1.0, 1.0, "a" * 40))
+    github.route("GET", COMMENTS, Reply(json=[]))
+    github.route("POST", COMMENTS, Reply(201, comment(11, "x")))
+    github.route("POST", CHECK_RUNS, Reply(201, check_run(77, "failure")))
+    head = _doc("predict", 1.12, 1.0, "b" * 40)
+    logs: list[str] = []
+    out = report_to_github(
+        head, client, _context(event, tmp_path), StatsSettings(), ReportSettings(), log=logs.append
+    )
+    assert out.comparison.verdict == "regression"
+    assert out.baseline is not None and out.baseline.provenance is not None
+    assert (out.comment, out.check) == ("created", "check-run")
+    summary = (tmp_path / "summary.md").read_text()
+    assert "🔴 Regression: predict" in summary and "[run 700](https://github.com/" in summary
+    outputs = (tmp_path / "output").read_text()
+    assert "verdict<<" in outputs and "regression" in outputs and "head-latency-p99-ms<<" in outputs
+    posted = json.loads(github.calls(COMMENTS)[-1].body)
+    assert posted["body"].startswith("<!-- bench-action:numpy-mlp -->\n### 🔴 Regression")
+    check = json.loads(github.calls(CHECK_RUNS)[-1].body)
+    assert check["head_sha"] == SHA == event["pull_request"]["head"]["sha"]
+    assert check["conclusion"] == "failure"
+
+
+def test_fork_pr_writes_nothing_but_the_summary(
+    github: StandIn,
+    client: GitHubClient,
+    event: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    fork = copy.deepcopy(event)
+    fork["pull_request"]["head"]["repo"]["full_name"] = "mallory/Hello-World"
+    _serve_baseline(github, fork, _doc("predict", 1.0, 1.0, "a" * 40))
+    logs: list[str] = []
+    out = report_to_github(
+        _doc("predict", 1.0, 1.0, "b" * 40),
+        client,
+        _context(fork, tmp_path),
+        StatsSettings(),
+        ReportSettings(),
+        log=logs.append,
+    )
+    assert out.comment.startswith("skipped: pull request from a fork")
+    assert out.check.startswith("skipped")
+    assert not github.calls(COMMENTS) and not github.calls(CHECK_RUNS)
+    assert (tmp_path / "summary.md").exists()
+    assert any("fork" in line for line in logs)
+
+
+def test_no_baseline_is_inconclusive_and_neutral(
+    github: StandIn,
+    client: GitHubClient,
+    event: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    github.route("GET", ARTIFACTS, Reply(json={"total_count": 0, "artifacts": []}))
+    github.route("GET", COMMENTS, Reply(json=[]))
+    github.route("POST", COMMENTS, Reply(201, comment(12, "x")))
+    github.route("POST", CHECK_RUNS, Reply(201, check_run(78, "neutral")))
+    out = report_to_github(
+        _doc("predict", 1.0, 1.0, "b" * 40),
+        client,
+        _context(event, tmp_path),
+        StatsSettings(),
+        ReportSettings(),
+    )
+    assert out.comparison.verdict == "inconclusive"
+    assert json.loads(github.calls(CHECK_RUNS)[-1].body)["conclusion"] == "neutral"
+    body = json.loads(github.calls(COMMENTS)[-1].body)["body"]
+    assert "No baseline: no non-expired artifact named" in body
