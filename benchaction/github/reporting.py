@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from benchaction.github.baseline import BaselineResult, find_baseline
-from benchaction.github.client import GitHubClient, PermissionDenied
+from benchaction.github.client import GitHubClient, GitHubError, PermissionDenied
 from benchaction.github.commands import append_summary, set_output
 from benchaction.github.publish import (
     Conclusion,
@@ -81,6 +81,19 @@ def _outputs(c: Comparison, head: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+def _merge_base(
+    client: GitHubClient, repository: str, base_ref: str, head_sha: str, log: Callable[[str], None]
+) -> str | None:
+    """The merge-base commit of the PR (compare API); its base-branch run is the fairest baseline."""
+    try:
+        data = client.get_json(f"/repos/{repository}/compare/{base_ref}...{head_sha}")
+        sha = data["merge_base_commit"]["sha"]
+    except (GitHubError, KeyError, TypeError) as exc:
+        log(f"baseline: merge base unknown ({exc}); using the newest base-branch run")
+        return None
+    return str(sha)
+
+
 def report_to_github(
     head: Mapping[str, Any],
     client: GitHubClient,
@@ -92,15 +105,16 @@ def report_to_github(
 ) -> ReportOutcome:
     """Find the baseline, compare, and publish; the job summary and outputs are always written."""
     pr = pull_request_from_event(context.event) if context.event else None
-    base_branch = pr.base_ref if pr is not None else None
     baseline: BaselineResult | None = None
-    if base_branch is not None:
+    if pr is not None:
+        merge_base = _merge_base(client, context.repository, pr.base_ref, pr.head_sha, log)
         baseline = find_baseline(
             client,
             repository=context.repository,
             repository_id=context.repository_id,
-            base_branch=base_branch,
+            base_branch=pr.base_ref,
             artifact_name=settings.artifact_name,
+            merge_base_sha=merge_base,
             server_url=context.server_url,
         )
         for line in baseline.skipped:
@@ -159,6 +173,9 @@ def report_to_github(
             )
         except PermissionDenied as exc:
             comment = "skipped: no permission"
+            log(f"could not comment on the pull request: {exc}")
+        except GitHubError as exc:  # 422 and friends: the results still stand in the summary
+            comment = f"failed: HTTP {exc.status}"
             log(f"could not comment on the pull request: {exc}")
     if writable and pr is not None and settings.check:
         check = publish_check(

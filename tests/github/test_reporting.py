@@ -49,7 +49,17 @@ def _context(event: dict[str, Any], tmp_path: Path) -> GitHubContext:
     )
 
 
+def _serve_compare(github: StandIn, event: dict[str, Any], merge_base: str) -> None:
+    base_ref = event["pull_request"]["base"]["ref"]
+    github.route(
+        "GET",
+        f"{BASE}/compare/{base_ref}...{SHA}",
+        Reply(json={"merge_base_commit": {"sha": merge_base}, "status": "ahead"}),
+    )
+
+
 def _serve_baseline(github: StandIn, event: dict[str, Any], doc: dict[str, Any]) -> None:
+    _serve_compare(github, event, "c" * 40)
     repo_id = event["repository"]["id"]
     art = {
         "id": 5,
@@ -140,6 +150,7 @@ def test_no_baseline_is_inconclusive_and_neutral(
     event: dict[str, Any],
     tmp_path: Path,
 ) -> None:
+    _serve_compare(github, event, "d" * 40)
     github.route("GET", ARTIFACTS, Reply(json={"total_count": 0, "artifacts": []}))
     github.route("GET", COMMENTS, Reply(json=[]))
     github.route("POST", COMMENTS, Reply(201, comment(12, "x")))
@@ -155,3 +166,45 @@ def test_no_baseline_is_inconclusive_and_neutral(
     assert json.loads(github.calls(CHECK_RUNS)[-1].body)["conclusion"] == "neutral"
     body = json.loads(github.calls(COMMENTS)[-1].body)["body"]
     assert "No baseline: no non-expired artifact named" in body
+
+
+def test_merge_base_is_preferred_and_a_422_comment_does_not_fail_the_step(
+    github: StandIn,
+    client: GitHubClient,
+    event: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    merge = "c" * 40  # _serve_baseline answers the compare call with the artifact's sha
+    _serve_baseline(github, event, _doc("predict", 1.0, 1.0, "a" * 40))
+    github.route("GET", COMMENTS, Reply(json=[]))
+    too_long = {
+        "message": "Validation Failed",
+        "errors": [
+            {
+                "resource": "IssueComment",
+                "code": "custom",
+                "field": "body",
+                "message": "body is too long (maximum is 65536 characters)",
+            }
+        ],
+        "documentation_url": "https://docs.github.com/rest",
+        "status": "422",
+    }
+    github.route("POST", COMMENTS, Reply(422, too_long))
+    github.route("POST", CHECK_RUNS, Reply(201, check_run(79)))
+    logs: list[str] = []
+    out = report_to_github(
+        _doc("predict", 1.0, 1.0, "b" * 40),
+        client,
+        _context(event, tmp_path),
+        StatsSettings(),
+        ReportSettings(),
+        log=logs.append,
+    )
+    assert out.baseline is not None and out.baseline.provenance is not None
+    assert out.baseline.provenance.sha == merge
+    base_ref = event["pull_request"]["base"]["ref"]
+    assert len(github.calls(f"{BASE}/compare/{base_ref}...{SHA}")) == 1  # asked for the merge base
+    assert out.comment == "failed: HTTP 422"
+    assert any("Validation Failed" in line for line in logs)
+    assert out.check == "check-run"
