@@ -135,17 +135,12 @@ def report_to_github(
             "created_at": p.created_at,
         }
     head_doc = dict(head)
+    no_baseline_reason = None if base_doc else no_base
+    summary = render_summary(
+        comparison, base_doc, head_doc, provenance=provenance, no_baseline_reason=no_baseline_reason
+    )
     if context.summary_path is not None:
-        append_summary(
-            context.summary_path,
-            render_summary(
-                comparison,
-                base_doc,
-                head_doc,
-                provenance=provenance,
-                no_baseline_reason=None if base_doc else no_base,
-            ),
-        )
+        append_summary(context.summary_path, summary)
     if context.output_path is not None:
         for name, value in _outputs(comparison, head).items():
             set_output(context.output_path, name, value)
@@ -160,7 +155,7 @@ def report_to_github(
             head_doc,
             marker=comment_marker(str(head["config"]["name"])),
             provenance=provenance,
-            no_baseline_reason=None if base_doc else no_base,
+            no_baseline_reason=no_baseline_reason,
             summary_url=f"{context.server_url}/{context.repository}/actions/runs/{context.run_id}",
         )
         try:
@@ -185,13 +180,7 @@ def report_to_github(
             name=settings.check_name,
             conclusion=_conclusion(comparison),
             title=f"bench-action: {comparison.verdict}",
-            summary=render_summary(
-                comparison,
-                base_doc,
-                head_doc,
-                provenance=provenance,
-                no_baseline_reason=None if base_doc else no_base,
-            ),
+            summary=summary,  # publish_check fits it to the check run's limit
             log=log,
         )
     return ReportOutcome(comparison, baseline, comment, check)

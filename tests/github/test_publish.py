@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import shutil
-import subprocess
-import tarfile
-import tempfile
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 
@@ -27,12 +22,12 @@ from benchaction.github.publish import (
     upsert_comment,
 )
 from benchaction.report.comment import comment_marker
+from tests.github.npm import npm_json
 from tests.github.standin import Recorded, Reply, StandIn
 
 # Pinned so new examples cannot change test results silently; bump on purpose.
 EXAMPLES_PACKAGE = "@octokit/webhooks-examples@7.6.1"
 EXAMPLES_MEMBER = "package/api.github.com/index.json"
-NPM_TIMEOUT_S = 120
 
 REPO = "Codertocat/Hello-World"  # the repository the webhook examples use
 BASE = f"/repos/{REPO}"
@@ -51,39 +46,11 @@ DENIED = Reply(
 )
 
 
-def _skip_or_fail(reason: str) -> NoReturn:
-    """Skip locally; fail on CI (BENCHACTION_REQUIRE_DOCKER=1), where these tests must run."""
-    if os.environ.get("BENCHACTION_REQUIRE_DOCKER") == "1":
-        pytest.fail(f"{reason} (BENCHACTION_REQUIRE_DOCKER=1)", pytrace=False)
-    pytest.skip(reason)
-
-
 def _fetch_pull_request_examples(cache_dir: Path) -> list[dict[str, Any]]:
     """The `pull_request` examples from `@octokit/webhooks-examples`, npm-packed once into the cache."""
     kept = cache_dir / (EXAMPLES_PACKAGE.replace("/", "_").replace("@", "") + ".pull_request.json")
     if not kept.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            _skip_or_fail("npm is not installed; cannot fetch GitHub's webhook payload examples")
-        with tempfile.TemporaryDirectory(dir=cache_dir) as work:
-            try:
-                done = subprocess.run(
-                    [npm, "pack", EXAMPLES_PACKAGE, "--pack-destination", work, "--silent"],
-                    capture_output=True,
-                    text=True,
-                    timeout=NPM_TIMEOUT_S,
-                    check=False,
-                )
-            except subprocess.TimeoutExpired:
-                _skip_or_fail(f"npm pack {EXAMPLES_PACKAGE} timed out after {NPM_TIMEOUT_S}s")
-            tarballs = list(Path(work).glob("*.tgz"))
-            if done.returncode != 0 or not tarballs:
-                _skip_or_fail(f"npm pack {EXAMPLES_PACKAGE} failed: {done.stderr.strip()[-500:]}")
-            with tarfile.open(tarballs[0]) as archive:
-                member = archive.extractfile(EXAMPLES_MEMBER)
-                if member is None:
-                    _skip_or_fail(f"{EXAMPLES_MEMBER} missing from {EXAMPLES_PACKAGE}")
-                events = json.load(member)
+        events = npm_json(EXAMPLES_PACKAGE, EXAMPLES_MEMBER, cache_dir)
         found = next(e for e in events if e["name"] == "pull_request")["examples"]
         partial = kept.with_suffix(".tmp")
         partial.write_text(json.dumps(found))
