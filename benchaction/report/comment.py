@@ -10,12 +10,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from benchaction.github.publish import COMMENT_LIMIT
 from benchaction.report.comparison import comparison_context
 from benchaction.report.markdown import ENV, summarize_scenarios
 from benchaction.stats import Comparison
 
 __all__ = ["COMMENT_LIMIT", "comment_marker", "render_comment", "render_summary"]
+
+COMMENT_LIMIT = 65_536  # characters GitHub accepts in an issue comment body
 
 _CHART_PERCENTILES = ("p50", "p90", "p99")
 
