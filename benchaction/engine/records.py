@@ -112,14 +112,3 @@ class Records:
     def column(self, name: str) -> npt.NDArray[np.int64]:
         """One column by name (a view, not a copy)."""
         return self.table[:, COLUMNS.index(name)]
-
-    def where(self, mask: npt.NDArray[np.bool_]) -> Records:
-        """The rows selected by a boolean mask."""
-        return Records(self.table[mask])
-
-    @staticmethod
-    def concat(parts: list[Records]) -> Records:
-        """Merge records of several workers or connections; order does not matter to any metric."""
-        if not parts:
-            return Records(np.zeros((0, _WIDTH), dtype=np.int64))
-        return Records(np.concatenate([p.table for p in parts]))

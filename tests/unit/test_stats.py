@@ -226,59 +226,14 @@ def test_setup_difference_is_reported() -> None:
 def test_cli_compare_writes_json_and_exit_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from benchaction.results import new_document, write_results
+    from benchaction.results import write_results
+    from tests.unit.test_comment import _doc as schema_valid_doc
 
     def real(lat: list[float]) -> Path:
-        d = new_document(
-            tool_version="0",
-            config={
-                "name": "n",
-                "file": "b.yml",
-                "profile": None,
-                "hash": "sha256:" + "0" * 64,
-                "settings": {},
-            },
-            git=None,
-            host={
-                "cpu_model": "x",
-                "cores": 2,
-                "os": "o",
-                "kernel": "k",
-                "python": "3",
-                "docker_version": None,
-            },
-            server={"runtime": "url", "source": "url", "image": None, "url": "http://127.0.0.1:1"},
+        # A schema-valid document whose "predict" scenario has the median latency lat[0].
+        return write_results(
+            schema_valid_doc("predict", lat[0] / 2.0, 1.0, "a" * 40), tmp_path / f"{lat[0]}.json"
         )
-        d["status"] = "complete"
-        src = _doc(lat)["scenarios"][0]
-        zero = dict.fromkeys(("mean", "min", "p50", "p90", "p95", "p99", "max"), 0.0)
-        for t in src["trials"]:
-            t.update(
-                instance=0,
-                invalid_reasons=[],
-                window={"start_s": 0, "end_s": 1, "duration_s": 1},
-                counts={"scheduled": 1, "succeeded": 1, "failed": 0, "warmup": 0, "cut_off": 0},
-                errors={},
-                status_codes={"200": 1},
-                rx_bytes_per_s=1.0,
-                latency_ms={**zero, "mean": t["latency_ms"]["mean"]},
-                service_time_ms=zero,
-                ttfb_ms=zero,
-                dispatch_lag_ms=zero,
-            )
-        load = {
-            "method": "GET",
-            "path": "/",
-            "concurrency": 1,
-            "duration_s": 1.0,
-            "requests": None,
-            "warmup_s": 0.0,
-            "warmup_requests": 0,
-            "timeout_s": 1.0,
-            "payloads": 0,
-        }
-        d["scenarios"] = [{"name": "predict", "load": load, "trials": src["trials"]}]
-        return write_results(d, tmp_path / f"{lat[0]}.json")
 
     base, head = real([2.0, 2.02, 1.98, 2.01]), real([2.6, 2.62, 2.58, 2.61])
     out = tmp_path / "v.json"
