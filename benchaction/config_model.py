@@ -17,10 +17,23 @@ __all__ = [
     "ProcessSpec",
     "ReadySpec",
     "Resources",
+    "Arrivals",
+    "KServeSpec",
+    "KServeTensor",
+    "Limits",
+    "PROTOCOLS",
+    "OpenAISpec",
+    "ResponseCheck",
     "Scenario",
     "ServerSpec",
+    "Slo",
+    "Sweep",
     "Warmup",
 ]
+
+PROTOCOLS = ("http", "openai", "kserve-v2")
+Protocol = Literal["http", "openai", "kserve-v2"]
+
 
 RUNTIMES = ("auto", "docker", "process")
 """Where a built or pulled server runs: `auto` uses Docker when an engine answers, else a process."""
@@ -107,6 +120,85 @@ class Warmup:
 
 
 @dataclass(frozen=True)
+class Arrivals:
+    """Open-loop load: requests are due at `rate` per second whatever the server does."""
+
+    rate: float
+    distribution: Literal["poisson", "constant"] = "poisson"
+    max_concurrency: int | None = None  # None: as many connections as the schedule needs
+
+
+@dataclass(frozen=True)
+class ResponseCheck:
+    """What a good answer looks like; a failed check is counted as the `check` error class."""
+
+    status: int | None = None  # None: any 2xx
+    json_path: str | None = None  # dotted, list indexes as numbers: "outputs.0.datatype"
+    equals_json: str | None = None  # the expected value as canonical JSON text
+    matches: str | None = None  # a regular expression searched in the value's text
+
+
+@dataclass(frozen=True)
+class OpenAISpec:
+    """An OpenAI-compatible text generation request; prompts are cycled or sampled like payloads."""
+
+    endpoint: Literal["chat", "completions"]
+    model: str
+    prompts: tuple[str, ...]
+    stream: bool = True
+    max_tokens: int | None = 128
+    extra_body_json: str = "{}"  # merged into every request body (canonical JSON text)
+
+
+@dataclass(frozen=True)
+class KServeTensor:
+    """One input tensor of a KServe v2 inference request."""
+
+    name: str
+    datatype: str
+    shape: tuple[int, ...]
+    data_json: str  # the flattened or nested data as canonical JSON text
+
+
+@dataclass(frozen=True)
+class KServeSpec:
+    """A KServe v2 (Open Inference Protocol) request: POST /v2/models/{model}[/versions/v]/infer."""
+
+    model: str
+    inputs: tuple[KServeTensor, ...]
+    version: str | None = None
+    outputs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Slo:
+    """Per-request objectives for goodput; None leaves an objective out."""
+
+    ttft_s: float | None = None
+    tpot_s: float | None = None
+    e2e_s: float | None = None
+    latency_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Load levels run in order (a concurrency or rate each), stopped early once the server saturates."""
+
+    key: Literal["concurrency", "rate"]
+    values: tuple[float, ...]
+    max_error_rate: float = 0.05
+
+
+@dataclass(frozen=True)
+class Limits:
+    """When a trial measured the client rather than the server, and is therefore invalid."""
+
+    max_dispatch_lag_p99_s: float = 0.001
+    rate_tolerance: float = 0.01  # achieved send rate may fall this fraction below offered
+    max_client_cpu: float = 0.95  # busy fraction of one core, any worker (closed loop)
+
+
+@dataclass(frozen=True)
 class Scenario:
     """One kind of request sent at one load level; `payloads` are whole bodies, cycled in order."""
 
@@ -120,6 +212,17 @@ class Scenario:
     requests: int | None = None
     warmup: Warmup = field(default_factory=Warmup)
     timeout_s: float = 30.0
+    protocol: Protocol = "http"
+    arrivals: Arrivals | None = None  # None: closed loop with `concurrency` users
+    seed: int = 0  # arrival schedule and payload sampling
+    payload_order: Literal["cycle", "random"] = "cycle"
+    check: ResponseCheck | None = None
+    openai: OpenAISpec | None = None
+    kserve: KServeSpec | None = None
+    slo: Slo = field(default_factory=Slo)
+    sweep: Sweep | None = None
+    limits: Limits = field(default_factory=Limits)
+    workers: int | None = None  # None: the cores available to this process
 
 
 @dataclass(frozen=True)
