@@ -14,7 +14,7 @@ from typing import Any
 
 from benchaction import __version__
 from benchaction.config_model import Config, Scenario
-from benchaction.engine import plan_for, run_closed_loop, trial_metrics
+from benchaction.engine import plan_for, run_load, trial_metrics
 from benchaction.hostinfo import git_info, host_fingerprint
 from benchaction.progress import ProgressDisplay
 from benchaction.results import new_document, write_results
@@ -25,6 +25,7 @@ from benchaction.serving import (
     open_runtime,
     sweep_stale,
 )
+from benchaction.sweep import Point, saturation, sweep_points
 
 __all__ = ["RunOptions", "RunOutcome", "run_benchmark"]
 
@@ -49,18 +50,33 @@ class RunOutcome:
     error: BaseException | None
 
 
-def _load_settings(s: Scenario) -> dict[str, Any]:
-    return {
+def _load_settings(point: Point) -> dict[str, Any]:
+    s = point.scenario
+    arrivals = s.arrivals
+    settings: dict[str, Any] = {
+        "protocol": s.protocol,
         "method": s.method,
         "path": s.path,
-        "concurrency": s.concurrency,
+        "concurrency": None if arrivals is not None else point.concurrency or s.concurrency,
         "duration_s": s.duration_s,
         "requests": s.requests,
         "warmup_s": s.warmup.duration_s,
         "warmup_requests": s.warmup.requests,
         "timeout_s": s.timeout_s,
         "payloads": len(s.payloads),
+        "seed": s.seed,
+        "workers": s.workers,
     }
+    if arrivals is not None:
+        settings.update(
+            rate=point.rate or arrivals.rate,
+            arrival=arrivals.distribution,
+            max_concurrency=arrivals.max_concurrency,
+        )
+    slo = {k: v for k, v in dataclasses.asdict(s.slo).items() if v is not None}
+    if slo:
+        settings["slo"] = slo
+    return settings
 
 
 def _server_section(config: Config, runtime: str, image: ImageInfo | None) -> dict[str, Any]:
@@ -83,6 +99,28 @@ def _expected_runtime(config: Config, engine_answers: bool) -> str:
 
 def _expected_s(s: Scenario) -> float | None:
     return None if s.duration_s is None else s.warmup.duration_s + s.duration_s
+
+
+def _check_sweep(
+    point: Point,
+    points: list[Point],
+    metrics: dict[str, Any],
+    previous: dict[str, Any] | None,
+    skipped: dict[str, str],
+    doc: dict[str, Any],
+) -> dict[str, Any] | None:
+    """After a sweep level of the first trial: skip the higher levels once the server saturated."""
+    if previous is not None and previous.get("_of") != point.scenario.name:
+        previous = None
+    reason = saturation(metrics, previous, point.scenario)
+    if reason is not None:
+        later = [p for p in points if p.scenario is point.scenario]
+        for p in later[later.index(point) + 1 :]:
+            skipped[p.name] = f"not run: the server saturated at {point.name}: {reason}"
+        for section in doc["scenarios"]:
+            if section["name"] in skipped:
+                section["skipped"] = skipped[section["name"]]
+    return {"_of": point.scenario.name, **metrics}
 
 
 def run_benchmark(
@@ -112,9 +150,11 @@ def run_benchmark(
         host=host_fingerprint(docker_version),
         server=_server_section(config, _expected_runtime(config, client is not None), None),
     )
+    points = [p for s in config.scenarios for p in sweep_points(s)]
     doc["scenarios"] = [
-        {"name": s.name, "load": _load_settings(s), "trials": []} for s in config.scenarios
+        {"name": p.name, **p.section(), "load": _load_settings(p), "trials": []} for p in points
     ]
+    skipped: dict[str, str] = {}  # sweep points not run, and why
     results_path = options.output_dir / "results.json"
     error: BaseException | None = None
     try:
@@ -147,17 +187,28 @@ def run_benchmark(
                         display.log(
                             f"server ready in {handle.cold_start_s:.2f} s ({handle.base_url})"
                         )
-                for scenario, section in zip(config.scenarios, doc["scenarios"], strict=True):
+                previous: dict[str, Any] | None = None
+                for point, section in zip(points, doc["scenarios"], strict=True):
+                    if point.name in skipped:
+                        continue
+                    scenario = point.scenario
                     display.load_started(
-                        f"trial {trial + 1}/{config.trials} {scenario.name}", _expected_s(scenario)
+                        f"trial {trial + 1}/{config.trials} {point.name}", _expected_s(scenario)
                     )
-                    result = run_closed_loop(
-                        plan_for(scenario, handle.host, handle.port), display.load_update
+                    plan = plan_for(
+                        scenario,
+                        handle.host,
+                        handle.port,
+                        concurrency=point.concurrency,
+                        rate=point.rate,
                     )
+                    result = run_load(plan, display.load_update)
                     metrics = {"trial": trial, "instance": len(doc["instances"]) - 1}
-                    metrics.update(trial_metrics(result))
+                    metrics.update(trial_metrics(result, limits=scenario.limits, slo=scenario.slo))
                     display.load_finished(metrics)
                     section["trials"].append(metrics)
+                    if trial == 0 and point.key is not None:
+                        previous = _check_sweep(point, points, metrics, previous, skipped, doc)
                     write_results(doc, results_path)  # a crash later keeps this trial
             runtime.stop()
         doc["status"] = "complete"

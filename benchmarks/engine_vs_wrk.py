@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchaction.engine import LoadPlan, prepare_requests, run_closed_loop, trial_metrics
+from benchaction.engine import LoadPlan, prepare_requests, run_load, trial_metrics
 
 NGINX_CONF = """
 daemon off;
@@ -83,7 +83,7 @@ def _engine(port: int, connections: int, seconds: float) -> float:
         warmup_s=0.5,
         timeout_s=5.0,
     )
-    metrics = trial_metrics(run_closed_loop(plan))
+    metrics = trial_metrics(run_load(plan))
     if metrics["counts"]["failed"]:
         raise SystemExit(f"engine saw errors: {metrics['errors']}")
     return float(metrics["throughput_rps"])

@@ -33,6 +33,9 @@ class CountingServer:
         self.answered = 0
         self.received = 0
         self.connections = 0
+        self.open_now = 0
+        self.max_open = 0  # most connections open at once
+        self.bodies: list[bytes] = []
         self.by_status: dict[int, int] = {}
         self.methods: dict[str, int] = {}
         self.port = 0
@@ -64,6 +67,8 @@ class CountingServer:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         b = self.behaviour
         self.connections += 1
+        self.open_now += 1
+        self.max_open = max(self.max_open, self.open_now)
         self._writers.add(writer)
         served = 0
         try:
@@ -77,7 +82,7 @@ class CountingServer:
                     if line.lower().startswith("content-length:"):
                         length = int(line.split(":", 1)[1])
                 if length:
-                    await reader.readexactly(length)
+                    self.bodies.append(await reader.readexactly(length))
                 self.received += 1
                 n = self.received
                 if b.stall_every and n % b.stall_every == 0:
@@ -106,6 +111,7 @@ class CountingServer:
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
+            self.open_now -= 1
             writer.close()
 
     def __enter__(self) -> CountingServer:

@@ -12,7 +12,7 @@ from benchaction.engine import (
     LoadPlan,
     Phase,
     prepare_requests,
-    run_closed_loop,
+    run_load,
     trial_metrics,
 )
 from tests.httpserver import Behaviour, serving
@@ -37,7 +37,7 @@ def _errors(result_records: object) -> dict[str, int]:
 
 def test_count_mode_matches_server_count_and_excludes_warmup() -> None:
     with serving() as server:
-        result = run_closed_loop(_plan(server.port, count=500, warmup_requests=50, concurrency=3))
+        result = run_load(_plan(server.port, count=500, warmup_requests=50, concurrency=3))
     rec = result.records
     assert len(rec) == 550 == server.answered
     assert server.connections == 3  # one keep-alive connection per virtual user, reused
@@ -60,7 +60,7 @@ def test_count_mode_matches_server_count_and_excludes_warmup() -> None:
 
 def test_duration_mode_window_and_throughput() -> None:
     with serving(Behaviour(delay_s=0.002)) as server:
-        result = run_closed_loop(_plan(server.port, duration_s=1.0, warmup_s=0.3, concurrency=4))
+        result = run_load(_plan(server.port, duration_s=1.0, warmup_s=0.3, concurrency=4))
     assert len(result.records) == server.answered
     assert result.window_start_ns == 300_000_000
     assert result.window_end_ns == 1_300_000_000
@@ -76,7 +76,7 @@ def test_duration_mode_window_and_throughput() -> None:
 def test_post_payloads_cycle_in_order() -> None:
     bodies = (b'{"a":1}', b'{"a":22}', b'{"a":333}')
     with serving() as server:
-        result = run_closed_loop(
+        result = run_load(
             _plan(server.port, method="POST", payloads=bodies, count=9, concurrency=1)
         )
     assert server.methods == {"POST": 9}
@@ -86,7 +86,7 @@ def test_post_payloads_cycle_in_order() -> None:
 def test_server_closing_keep_alive_reconnects_without_errors() -> None:
     # nginx closes a keep-alive connection after 1000 requests by default, with `Connection: close`.
     with serving(Behaviour(close_after=7)) as server:
-        result = run_closed_loop(_plan(server.port, count=300, concurrency=2))
+        result = run_load(_plan(server.port, count=300, concurrency=2))
     assert _errors(result.records) == {"ok": 300}
     assert server.answered == 300
     # A new connection after every 7th answer on each connection, and no more than that.
@@ -95,14 +95,14 @@ def test_server_closing_keep_alive_reconnects_without_errors() -> None:
 
 def test_server_closing_silently_is_retried_once() -> None:
     with serving(Behaviour(silent_close_after=5)) as server:
-        result = run_closed_loop(_plan(server.port, count=200, concurrency=2))
+        result = run_load(_plan(server.port, count=200, concurrency=2))
     assert _errors(result.records) == {"ok": 200}
     assert server.answered == 200
 
 
 def test_http_500_counted_as_errors_not_crashes() -> None:
     with serving(Behaviour(status_every=(4, 500))) as server:
-        result = run_closed_loop(_plan(server.port, count=400, concurrency=2))
+        result = run_load(_plan(server.port, count=400, concurrency=2))
     m = trial_metrics(result)
     assert m["errors"] == {"http_5xx": 100}
     assert m["status_codes"] == {"200": 300, "500": 100}
@@ -112,7 +112,7 @@ def test_http_500_counted_as_errors_not_crashes() -> None:
 
 def test_http_404_counted_as_client_errors() -> None:
     with serving(Behaviour(status_every=(1, 404))) as server:
-        result = run_closed_loop(_plan(server.port, count=50, concurrency=1))
+        result = run_load(_plan(server.port, count=50, concurrency=1))
     m = trial_metrics(result)
     assert m["errors"] == {"http_4xx": 50}
     assert not m["valid"]
@@ -121,7 +121,7 @@ def test_http_404_counted_as_client_errors() -> None:
 
 def test_stalled_requests_time_out_and_run_continues() -> None:
     with serving(Behaviour(stall_every=10)) as server:
-        result = run_closed_loop(_plan(server.port, count=60, concurrency=2, timeout_s=0.3))
+        result = run_load(_plan(server.port, count=60, concurrency=2, timeout_s=0.3))
     counts = _errors(result.records)
     assert counts["timeout"] == 6
     assert counts["ok"] == 54
@@ -135,7 +135,7 @@ def test_refused_connections_counted_and_bounded() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # bound but not listening: connections are refused
-        result = run_closed_loop(_plan(port, duration_s=0.5, concurrency=2))
+        result = run_load(_plan(port, duration_s=0.5, concurrency=2))
     counts = _errors(result.records)
     assert set(counts) == {"refused"}
     # The backoff keeps a dead server from turning into a hot loop.
@@ -146,7 +146,7 @@ def test_refused_connections_counted_and_bounded() -> None:
 
 def test_head_requests_have_no_body() -> None:
     with serving() as server:
-        result = run_closed_loop(_plan(server.port, method="HEAD", count=100, concurrency=2))
+        result = run_load(_plan(server.port, method="HEAD", count=100, concurrency=2))
     assert _errors(result.records) == {"ok": 100}
     assert server.methods == {"HEAD": 100}
 
@@ -154,7 +154,7 @@ def test_head_requests_have_no_body() -> None:
 def test_hard_limit_bounds_a_run_against_a_server_that_never_answers() -> None:
     with serving(Behaviour(stall_every=1)) as server:
         plan = _plan(server.port, count=10, concurrency=2, timeout_s=60.0, max_run_s=0.5)
-        result = run_closed_loop(plan)
+        result = run_load(plan)
     assert result.cut_off == 2
     m = trial_metrics(result)
     assert any("hard time limit" in r for r in m["invalid_reasons"])
@@ -163,7 +163,7 @@ def test_hard_limit_bounds_a_run_against_a_server_that_never_answers() -> None:
 def test_progress_callback_is_called() -> None:
     seen = []
     with serving(Behaviour(delay_s=0.001)) as server:
-        run_closed_loop(_plan(server.port, duration_s=0.6), seen.append, progress_every_s=0.1)
+        run_load(_plan(server.port, duration_s=0.6), seen.append, progress_every_s=0.1)
     assert len(seen) >= 3
     assert seen[-1].completed > 0
 
@@ -189,7 +189,7 @@ def test_sigterm_during_a_run_reaches_the_callers_handler() -> None:
             timer.start()
             started = time.monotonic()
             with pytest.raises(_Stopped, match="SIGTERM"):
-                run_closed_loop(_plan(server.port, duration_s=20.0))
+                run_load(_plan(server.port, duration_s=20.0))
             assert time.monotonic() - started < 5
         assert signal.getsignal(signal.SIGTERM) is handler
     finally:

@@ -1,20 +1,25 @@
-"""The load generator: closed-loop virtual users on asyncio Protocols and httptools."""
+"""The load generator: closed- and open-loop users on asyncio Protocols and httptools."""
 
-from benchaction.engine.closed_loop import LoadResult, Progress, run_closed_loop
+from benchaction.engine.loop import Progress
 from benchaction.engine.metrics import MIN_SAMPLES, trial_metrics
 from benchaction.engine.plan import LoadPlan, plan_for, prepare_requests
-from benchaction.engine.records import ErrorClass, Phase, Records
+from benchaction.engine.records import ErrorClass, Events, Flag, Phase, Records
+from benchaction.engine.result import LoadResult, WorkerStats
+from benchaction.engine.workers import run_load
 
 __all__ = [
     "MIN_SAMPLES",
     "ErrorClass",
+    "Events",
+    "Flag",
     "LoadPlan",
     "LoadResult",
     "Phase",
     "Progress",
     "Records",
+    "WorkerStats",
     "plan_for",
     "prepare_requests",
-    "run_closed_loop",
+    "run_load",
     "trial_metrics",
 ]

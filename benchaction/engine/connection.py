@@ -1,7 +1,9 @@
 """One virtual user: an asyncio Protocol that drives httptools' response parser with callbacks.
 
 The client-side twin of uvicorn's httptools protocol. The next request is written from inside
-`data_received`, so a closed-loop user costs no task switch, future or timer per request.
+`data_received`, so a user costs no task switch, future or timer per request. Answers that need
+their body read (a response check, token usage, a token stream) use the subclasses below, so
+the plain HTTP path never pays for body callbacks.
 """
 
 from __future__ import annotations
@@ -12,12 +14,19 @@ from typing import TYPE_CHECKING, cast
 
 import httptools
 
-from benchaction.engine.records import ErrorClass
+from benchaction.engine.checks import compile_check
+from benchaction.engine.records import ErrorClass, Flag
+from benchaction.engine.sse import SseStream, completion_usage
 
 if TYPE_CHECKING:
-    from benchaction.engine.closed_loop import LoadRun
+    from benchaction.engine.run import LoadRun
 
-__all__ = ["VirtualUser"]
+__all__ = ["BodyUser", "StreamingUser", "VirtualUser", "user_class"]
+
+Pending = tuple[bytes, int, int, int]  # (request bytes, phase, t_sched, seq)
+
+MAX_BODY = 8 << 20
+"""Bodies read for a check or usage are kept up to this size; a larger answer fails the check."""
 
 
 class VirtualUser(asyncio.Protocol):
@@ -29,15 +38,17 @@ class VirtualUser(asyncio.Protocol):
         self.parser = httptools.HttpResponseParser(self)
         self.closed: asyncio.Future[None] | None = None
         # The request claimed but not yet written (set before connecting, or for a retry).
-        self.pending: tuple[bytes, int, int] | None = None  # (bytes, phase, t_sched)
+        self.pending: Pending | None = None
         self.finished = False
         # The request in flight.
         self.inflight = False
         self.request: bytes = b""
         self.phase = 0
+        self.seq = 0
         self.t_sched = 0
         self.t_send = 0
         self.t_first = 0
+        self.t_read = 0
         self.nbytes = 0
         self.complete = False
         self.status = 0
@@ -56,9 +67,9 @@ class VirtualUser(asyncio.Protocol):
         self.parser = httptools.HttpResponseParser(self)
         pending, self.pending = self.pending, None
         if pending is not None:
-            self._write(*pending)
+            self.send(*pending)
         else:
-            self._next(perf_counter_ns())
+            self.run.on_free(self, perf_counter_ns())
 
     def data_received(self, data: bytes) -> None:
         now = perf_counter_ns()
@@ -66,6 +77,7 @@ class VirtualUser(asyncio.Protocol):
             return  # bytes after a timeout or an unsolicited answer: the connection is going away
         if not self.t_first:
             self.t_first = now
+        self.t_read = now
         self.nbytes += len(data)
         try:
             self.parser.feed_data(data)
@@ -85,7 +97,7 @@ class VirtualUser(asyncio.Protocol):
                 # a fresh connection, keeping the original scheduled time (the delay is real).
                 self.inflight = False
                 self.retried = True
-                self.pending = (self.request, self.phase, self.t_sched)
+                self.pending = (self.request, self.phase, self.t_sched, self.seq)
             else:
                 self._fail(ErrorClass.CLOSED, now, status=0)
         if self.closed is not None and not self.closed.done():
@@ -117,46 +129,65 @@ class VirtualUser(asyncio.Protocol):
         self.retried = False
         if self.run.plan.head:
             self.parser = httptools.HttpResponseParser(self)
+        self._record_answer(now, status)
+        if keep_alive:
+            self.run.on_free(self, now)
+        else:
+            self.free_at = now
+            self._close()  # connection_lost wakes the user's task, which reconnects
+
+    def _record_answer(self, now: int, status: int) -> None:
         error = (
             ErrorClass.OK
             if status < 400
             else (ErrorClass.HTTP_5XX if status >= 500 else ErrorClass.HTTP_4XX)
         )
         self.run.record(
-            self.t_sched, self.t_send, self.t_first, now, status, self.nbytes, error, self.phase
+            self.t_sched,
+            self.t_send,
+            self.t_first,
+            now,
+            status,
+            self.nbytes,
+            error,
+            self.phase,
+            self.seq,
         )
-        if keep_alive:
-            self._next(now)
-        else:
-            self.free_at = now
-            self._close()  # connection_lost wakes the user's task, which reconnects
 
-    def _next(self, t_sched: int) -> None:
-        claim = self.run.claim(t_sched)
-        if claim is None:
-            self.finished = True
-            self._close()
-            return
-        self._write(claim[0], claim[1], t_sched)
-
-    def _write(self, request: bytes, phase: int, t_sched: int) -> None:
+    def send(self, request: bytes, phase: int, t_sched: int, seq: int) -> None:
+        """Write a request on the open connection; the answer arrives in `data_received`."""
         self.request = request
         self.phase = phase
         self.t_sched = t_sched
+        self.seq = seq
         self.t_first = 0
         self.nbytes = 0
+        self._reset_body()
         self.inflight = True
         self.t_send = perf_counter_ns()
         assert self.transport is not None
         self.transport.write(request)
 
-    def _fail(self, error: ErrorClass, now: int, status: int) -> None:
+    def _reset_body(self) -> None:
+        """Forget what the previous answer's body left behind (subclasses keep some)."""
+
+    def _fail(self, error: ErrorClass, now: int, status: int, message: str | None = None) -> None:
         self.inflight = False
         self.free_at = now
         self.complete = False
         self.run.record(
-            self.t_sched, self.t_send, self.t_first, now, status, self.nbytes, error, self.phase
+            self.t_sched,
+            self.t_send,
+            self.t_first,
+            now,
+            status,
+            self.nbytes,
+            error,
+            self.phase,
+            self.seq,
         )
+        if message is not None:
+            self.run.note_error(error, message)
 
     def timed_out(self, now: int) -> None:
         """Called by the run's watchdog: count the timeout and drop the connection."""
@@ -171,3 +202,159 @@ class VirtualUser(asyncio.Protocol):
     def _close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+
+class BodyUser(VirtualUser):
+    """Keeps each answer's body: for a response check, or token usage of a non-streamed answer."""
+
+    def __init__(self, run: LoadRun) -> None:
+        super().__init__(run)
+        self.body = bytearray()
+        self.check = compile_check(run.plan.check) if run.plan.check is not None else None
+
+    def _reset_body(self) -> None:
+        self.body = bytearray()
+
+    def on_body(self, body: bytes) -> None:
+        if len(self.body) <= MAX_BODY:
+            self.body += body
+
+    def _record_answer(self, now: int, status: int) -> None:
+        if status >= 400:
+            super()._record_answer(now, status)
+            return
+        error = ErrorClass.OK
+        body = bytes(self.body)
+        if len(body) > MAX_BODY:
+            error = ErrorClass.CHECK
+            self.run.note_error(error, f"answer body over {MAX_BODY} bytes")
+        elif self.check is not None:
+            reason = self.check(status, body)
+            if reason is not None:
+                error = ErrorClass.CHECK
+                self.run.note_error(error, reason)
+        n_in = n_out = -1
+        flags = 0
+        if self.run.plan.usage:
+            usage = completion_usage(body)
+            if usage is None:
+                flags = Flag.USAGE_MISSING
+            else:
+                n_in, n_out = usage
+        self.run.record(
+            self.t_sched,
+            self.t_send,
+            self.t_first,
+            now,
+            status,
+            self.nbytes,
+            error,
+            self.phase,
+            self.seq,
+            n_out=n_out,
+            n_in=n_in,
+            flags=flags,
+        )
+
+
+class StreamingUser(VirtualUser):
+    """Reads an OpenAI token stream: every token-bearing event is stamped as its bytes are read."""
+
+    def __init__(self, run: LoadRun) -> None:
+        super().__init__(run)
+        self.sse = SseStream()
+        self.t_tok1 = -1
+        self.t_tokn = -1
+        self.error_body = bytearray()
+
+    def _reset_body(self) -> None:
+        self.sse = SseStream()
+        self.t_tok1 = -1
+        self.t_tokn = -1
+        self.error_body = bytearray()
+
+    def on_body(self, body: bytes) -> None:
+        if self.parser.get_status_code() >= 400:
+            if len(self.error_body) < 4096:
+                self.error_body += body
+            return
+        n = self.sse.feed(body)
+        if n:
+            t = self.t_read
+            if self.t_tok1 < 0:
+                self.t_tok1 = t
+            self.t_tokn = t
+            events, seq = self.run.events, self.seq
+            for _ in range(n):
+                events.append(seq, t)
+
+    def _record_answer(self, now: int, status: int) -> None:
+        sse = self.sse
+        if status >= 400:
+            error = ErrorClass.HTTP_5XX if status >= 500 else ErrorClass.HTTP_4XX
+            text = bytes(self.error_body[:300]).decode("utf-8", "replace").strip()
+            self.run.note_error(error, f"HTTP {status}: {text}" if text else f"HTTP {status}")
+        elif sse.error is not None:
+            error = ErrorClass.STREAM
+            self.run.note_error(error, sse.error)
+        elif not sse.done:
+            error = ErrorClass.TRUNCATED
+            self.run.note_error(error, "the stream ended without data: [DONE]")
+        elif sse.chunks == 0:
+            error = ErrorClass.EMPTY
+            self.run.note_error(error, "the stream carried no token")
+        else:
+            error = ErrorClass.OK
+        n_out, flags = sse.completion_tokens, 0
+        if n_out < 0:
+            n_out, flags = sse.chunks, Flag.USAGE_MISSING
+        self.run.record(
+            self.t_sched,
+            self.t_send,
+            self.t_first,
+            now,
+            status,
+            self.nbytes,
+            error,
+            self.phase,
+            self.seq,
+            t_tok1=self.t_tok1,
+            t_tokn=self.t_tokn,
+            n_chunks=sse.chunks,
+            n_out=n_out,
+            n_in=sse.prompt_tokens,
+            n_bad=sse.malformed,
+            flags=flags,
+        )
+
+    def _fail(self, error: ErrorClass, now: int, status: int, message: str | None = None) -> None:
+        self.inflight = False
+        self.free_at = now
+        self.complete = False
+        sse = self.sse
+        self.run.record(
+            self.t_sched,
+            self.t_send,
+            self.t_first,
+            now,
+            status,
+            self.nbytes,
+            error,
+            self.phase,
+            self.seq,
+            t_tok1=self.t_tok1,
+            t_tokn=self.t_tokn,
+            n_chunks=sse.chunks,
+            n_out=sse.completion_tokens if sse.completion_tokens >= 0 else sse.chunks,
+            n_in=sse.prompt_tokens,
+            n_bad=sse.malformed,
+        )
+        if message is not None:
+            self.run.note_error(error, message)
+
+
+def user_class(stream: bool, needs_body: bool) -> type[VirtualUser]:
+    """The cheapest user that reads what the plan needs from an answer."""
+    if stream:
+        return StreamingUser
+    return BodyUser if needs_body else VirtualUser

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import os
+from dataclasses import dataclass, field, replace
 
-from benchaction.config_model import Scenario
+from benchaction.config_model import Arrivals, ResponseCheck, Scenario, Slo
 
-__all__ = ["LoadPlan", "plan_for", "prepare_requests"]
+__all__ = ["LoadPlan", "available_cores", "plan_for", "prepare_requests"]
 
 USER_AGENT = "bench-action/0.1"
 DEFAULT_COUNT_RUN_LIMIT_S = 3600.0
+DEFAULT_FOLD_ROWS = 1 << 20
+"""Rows a worker keeps exactly (128 MiB) before it folds the oldest into histograms."""
+
+OPEN_LOOP_RATE_PER_WORKER = 1000.0
+"""Open loop adds a worker per this many requests/s: each one spins its core near arrivals."""
 
 
 @dataclass(frozen=True)
 class LoadPlan:
-    """A closed-loop run: `concurrency` virtual users, each on one keep-alive connection."""
+    """A run: closed loop with `concurrency` users, or open loop when `arrivals` is set."""
 
     host: str
     port: int
     requests: tuple[bytes, ...]
-    concurrency: int
+    concurrency: int = 1
     duration_s: float | None = None
     count: int | None = None
     warmup_s: float = 0.0
@@ -28,12 +35,42 @@ class LoadPlan:
     head: bool = False
     connect_backoff_s: float = 0.05
     max_run_s: float | None = None
+    arrivals: Arrivals | None = None
+    seed: int = 0
+    payload_order: str = "cycle"
+    stream: bool = False  # parse the answer as Server-Sent Events (OpenAI streaming)
+    usage: bool = False  # read token usage from a whole JSON answer (OpenAI, not streaming)
+    check: ResponseCheck | None = None
+    slo: Slo = field(default_factory=Slo)
+    workers: int = 1
+    fold_rows: int = DEFAULT_FOLD_ROWS
+    # Set by the engine for each worker process: its share and the common start.
+    shard: int = 0
+    shards: int = 1
+    start_at_ns: int | None = None
 
     def __post_init__(self) -> None:
         if (self.duration_s is None) == (self.count is None):
             raise ValueError("a load plan needs exactly one of duration_s or count")
         if self.concurrency < 1 or not self.requests:
             raise ValueError("a load plan needs concurrency >= 1 and at least one request")
+        if self.arrivals is not None and self.arrivals.rate <= 0:
+            raise ValueError("an open-loop plan needs a rate > 0")
+        if self.workers < 1 or not 0 <= self.shard < self.shards:
+            raise ValueError("a load plan needs workers >= 1 and 0 <= shard < shards")
+
+    @property
+    def open_loop(self) -> bool:
+        """Whether requests are due on a schedule rather than when a user becomes free."""
+        return self.arrivals is not None
+
+    @property
+    def max_connections(self) -> int:
+        """The most connections this worker may hold (open loop; the cap is split between workers)."""
+        cap = self.arrivals.max_concurrency if self.arrivals is not None else None
+        if cap is None:
+            return 10_000
+        return max(1, cap // self.shards + (1 if self.shard < cap % self.shards else 0))
 
     @property
     def hard_limit_s(self) -> float:
@@ -42,6 +79,10 @@ class LoadPlan:
             return self.max_run_s
         body = self.duration_s if self.duration_s is not None else DEFAULT_COUNT_RUN_LIMIT_S
         return self.warmup_s + body + 2 * self.timeout_s + 5.0
+
+    def for_shard(self, shard: int, shards: int, start_at_ns: int) -> LoadPlan:
+        """This plan as one worker process runs it: its users or arrivals, the common start."""
+        return replace(self, shard=shard, shards=shards, start_at_ns=start_at_ns, workers=1)
 
 
 def prepare_requests(
@@ -71,19 +112,60 @@ def prepare_requests(
     return tuple(out)
 
 
-def plan_for(scenario: Scenario, host: str, port: int) -> LoadPlan:
-    """The load plan a configured scenario asks for against one server address."""
+def available_cores() -> int:
+    """The cores this process may run on (its affinity mask, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def default_workers(concurrency: int, arrivals: Arrivals | None, cores: int) -> int:
+    """Cores available, but no idle worker: at most one per user, or per 1000 req/s offered."""
+    if arrivals is None:
+        return max(1, min(cores, concurrency))
+    return max(1, min(cores, math.ceil(arrivals.rate / OPEN_LOOP_RATE_PER_WORKER)))
+
+
+def plan_for(
+    scenario: Scenario,
+    host: str,
+    port: int,
+    *,
+    concurrency: int | None = None,
+    rate: float | None = None,
+    cores: int | None = None,
+) -> LoadPlan:
+    """The load plan a configured scenario asks for; `concurrency`/`rate` set one sweep point."""
+    from benchaction.engine.bodies import request_bodies
+
+    arrivals = scenario.arrivals
+    if rate is not None and arrivals is not None:
+        arrivals = replace(arrivals, rate=rate)
+    users = concurrency if concurrency is not None else scenario.concurrency
+    workers = scenario.workers or default_workers(
+        users, arrivals, cores if cores is not None else available_cores()
+    )
+    openai = scenario.openai if scenario.protocol == "openai" else None
     return LoadPlan(
         host=host,
         port=port,
         requests=prepare_requests(
-            host, port, scenario.method, scenario.path, scenario.headers, scenario.payloads
+            host, port, scenario.method, scenario.path, scenario.headers, request_bodies(scenario)
         ),
-        concurrency=scenario.concurrency,
+        concurrency=users,
         duration_s=scenario.duration_s,
         count=scenario.requests,
         warmup_s=scenario.warmup.duration_s,
         warmup_requests=scenario.warmup.requests,
         timeout_s=scenario.timeout_s,
         head=scenario.method == "HEAD",
+        arrivals=arrivals,
+        seed=scenario.seed,
+        payload_order=scenario.payload_order,
+        stream=openai is not None and openai.stream,
+        usage=openai is not None and not openai.stream,
+        check=scenario.check,
+        slo=scenario.slo,
+        workers=workers,
     )

@@ -8,10 +8,40 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["COLUMNS", "ErrorClass", "Phase", "RecordBuffer", "Records"]
+__all__ = [
+    "COLUMNS",
+    "EVENT_COLUMNS",
+    "ErrorClass",
+    "EventBuffer",
+    "Events",
+    "Flag",
+    "Phase",
+    "RecordBuffer",
+    "Records",
+]
 
-COLUMNS = ("t_sched", "t_send", "t_first", "t_end", "status", "nbytes", "error", "phase")
-"""One int64 per column per request; times are perf_counter_ns relative to the run start."""
+COLUMNS = (
+    "t_sched",
+    "t_send",
+    "t_first",
+    "t_end",
+    "status",
+    "nbytes",
+    "error",
+    "phase",
+    "seq",
+    "t_tok1",
+    "t_tokn",
+    "n_chunks",
+    "n_out",
+    "n_in",
+    "n_bad",
+    "flags",
+)
+"""One int64 per column per request; times are perf_counter_ns relative to the run start, -1 none."""
+
+EVENT_COLUMNS = ("seq", "t")
+"""One row per token-bearing streamed event: which request, and when its bytes were read."""
 
 _WIDTH = len(COLUMNS)
 
@@ -27,11 +57,22 @@ class ErrorClass(enum.IntEnum):
     CONNECT = 5
     CLOSED = 6
     PROTOCOL = 7
+    CHECK = 8
+    EMPTY = 9
+    TRUNCATED = 10
+    STREAM = 11
+    NOT_SENT = 12
 
     @property
     def label(self) -> str:
         """The name used in results and reports."""
         return self.name.lower()
+
+
+class Flag(enum.IntFlag):
+    """Per-request notes that are not errors."""
+
+    USAGE_MISSING = 1  # the server sent no usage: n_out counts token-bearing events instead
 
 
 class Phase(enum.IntEnum):
@@ -41,8 +82,10 @@ class Phase(enum.IntEnum):
     MEASURED = 1
 
 
-class RecordBuffer:
+class _ChunkedTable:
     """Grows by whole chunks so a long run never copies what it already holds."""
+
+    width = 0
 
     def __init__(self, chunk_rows: int = 1 << 16) -> None:
         self._chunk_rows = chunk_rows
@@ -53,13 +96,41 @@ class RecordBuffer:
         self._full_rows = 0
 
     def _grow(self) -> None:
-        chunk = np.zeros(self._chunk_rows * _WIDTH, dtype=np.int64)
+        chunk = np.zeros(self._chunk_rows * self.width, dtype=np.int64)
         if self._chunks:
             self._full_rows += self._chunk_rows
         self._chunks.append(chunk)
         self._view = memoryview(chunk.data).cast("B").cast("q")
         self._pos = 0
-        self._limit = self._chunk_rows * _WIDTH
+        self._limit = self._chunk_rows * self.width
+
+    def __len__(self) -> int:
+        return self._full_rows + self._pos // self.width if self._chunks else 0
+
+    def full_chunks(self) -> int:
+        """Chunks that are complete (every one but the chunk being written)."""
+        return max(0, len(self._chunks) - 1)
+
+    def pop_oldest(self) -> npt.NDArray[np.int64]:
+        """Take the oldest complete chunk out (for folding into a summary) as an n x width table."""
+        if len(self._chunks) < 2:
+            raise ValueError("no complete chunk to take")
+        chunk = self._chunks.pop(0)
+        self._full_rows -= self._chunk_rows
+        return chunk.reshape(-1, self.width)
+
+    def _table(self) -> npt.NDArray[np.int64]:
+        if not self._chunks:
+            return np.zeros((0, self.width), dtype=np.int64)
+        parts = [c.reshape(-1, self.width) for c in self._chunks[:-1]]
+        parts.append(self._chunks[-1][: self._pos].reshape(-1, self.width))
+        return np.concatenate(parts)
+
+
+class RecordBuffer(_ChunkedTable):
+    """Request records, appended once per finished request without numpy calls."""
+
+    width = _WIDTH
 
     def append(
         self,
@@ -71,8 +142,16 @@ class RecordBuffer:
         nbytes: int,
         error: int,
         phase: int,
+        seq: int,
+        t_tok1: int = -1,
+        t_tokn: int = -1,
+        n_chunks: int = 0,
+        n_out: int = -1,
+        n_in: int = -1,
+        n_bad: int = 0,
+        flags: int = 0,
     ) -> None:
-        """Store one request; called once per response, so it avoids numpy calls entirely."""
+        """Store one request."""
         if self._pos >= self._limit:
             self._grow()
         v, i = self._view, self._pos
@@ -84,20 +163,38 @@ class RecordBuffer:
         v[i + 5] = nbytes
         v[i + 6] = error
         v[i + 7] = phase
+        v[i + 8] = seq
+        v[i + 9] = t_tok1
+        v[i + 10] = t_tokn
+        v[i + 11] = n_chunks
+        v[i + 12] = n_out
+        v[i + 13] = n_in
+        v[i + 14] = n_bad
+        v[i + 15] = flags
         self._pos = i + _WIDTH
-
-    def __len__(self) -> int:
-        return self._full_rows + self._pos // _WIDTH if self._chunks else 0
 
     def freeze(self) -> Records:
         """The rows written so far as one contiguous table (one copy, after the run)."""
-        if not self._chunks:
-            table = np.zeros((0, _WIDTH), dtype=np.int64)
-        else:
-            parts = [c.reshape(-1, _WIDTH) for c in self._chunks[:-1]]
-            parts.append(self._chunks[-1][: self._pos].reshape(-1, _WIDTH))
-            table = np.concatenate(parts)
-        return Records(table)
+        return Records(self._table())
+
+
+class EventBuffer(_ChunkedTable):
+    """Arrival times of token-bearing streamed events."""
+
+    width = len(EVENT_COLUMNS)
+
+    def append(self, seq: int, t: int) -> None:
+        """Store one event (hot path: one call per token-bearing event)."""
+        if self._pos >= self._limit:
+            self._grow()
+        v, i = self._view, self._pos
+        v[i] = seq
+        v[i + 1] = t
+        self._pos = i + 2
+
+    def freeze(self) -> Events:
+        """The events written so far as one contiguous table."""
+        return Events(self._table())
 
 
 @dataclass(frozen=True)
@@ -112,3 +209,22 @@ class Records:
     def column(self, name: str) -> npt.NDArray[np.int64]:
         """One column by name (a view, not a copy)."""
         return self.table[:, COLUMNS.index(name)]
+
+
+@dataclass(frozen=True)
+class Events:
+    """An immutable table of token-bearing event arrivals (`seq`, `t`)."""
+
+    table: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return int(self.table.shape[0])
+
+    def column(self, name: str) -> npt.NDArray[np.int64]:
+        """One column by name (a view, not a copy)."""
+        return self.table[:, EVENT_COLUMNS.index(name)]
+
+    @classmethod
+    def empty(cls) -> Events:
+        """No events (every non-streaming run)."""
+        return cls(np.zeros((0, len(EVENT_COLUMNS)), dtype=np.int64))

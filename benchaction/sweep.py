@@ -1,0 +1,87 @@
+"""Sweeps: one scenario run at several load levels in order, stopped once the server saturates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from benchaction.config_model import Scenario
+
+__all__ = ["GROWTH_FLOOR", "Point", "saturation", "sweep_points"]
+
+GROWTH_FLOOR = 1.05
+"""A closed-loop level that adds less than 5 % throughput over the previous one is saturated."""
+
+
+@dataclass(frozen=True)
+class Point:
+    """One load level of a scenario: the whole scenario when it has no sweep."""
+
+    scenario: Scenario
+    name: str
+    key: str | None = None  # "concurrency" or "rate"
+    value: float | None = None
+
+    @property
+    def concurrency(self) -> int | None:
+        """The concurrency this point overrides, if it is a concurrency level."""
+        return int(self.value) if self.key == "concurrency" and self.value is not None else None
+
+    @property
+    def rate(self) -> float | None:
+        """The rate this point overrides, if it is a rate level."""
+        return self.value if self.key == "rate" else None
+
+    def section(self) -> dict[str, Any]:
+        """How the point is labelled in the results document."""
+        if self.key is None:
+            return {}
+        return {"sweep": {"of": self.scenario.name, "key": self.key, "value": self.value}}
+
+
+def _label(key: str, value: float) -> str:
+    return f"c={int(value)}" if key == "concurrency" else f"rate={value:g}/s"
+
+
+def sweep_points(scenario: Scenario) -> list[Point]:
+    """The scenario's load levels, lowest first (its own level when it has no sweep)."""
+    sweep = scenario.sweep
+    if sweep is None:
+        return [Point(scenario, scenario.name)]
+    return [
+        Point(scenario, f"{scenario.name} {_label(sweep.key, v)}", sweep.key, v)
+        for v in sweep.values
+    ]
+
+
+def saturation(
+    metrics: Mapping[str, Any], previous: Mapping[str, Any] | None, scenario: Scenario
+) -> str | None:
+    """Why the server is saturated at this level (so higher levels are not run), or None."""
+    sweep = scenario.sweep
+    max_errors = sweep.max_error_rate if sweep is not None else 0.05
+    tolerance = scenario.limits.rate_tolerance
+    error_rate = float(metrics.get("error_rate") or 0.0)
+    if error_rate > max_errors:
+        return f"error rate {error_rate:.1%} is over the sweep's limit of {max_errors:.1%}"
+    offered = metrics.get("offered_rps")
+    if offered:
+        achieved = float(metrics.get("achieved_send_rps") or 0.0)
+        if achieved < offered * (1 - tolerance):
+            return (
+                f"the achieved send rate {achieved:,.1f}/s fell below the offered {offered:,.1f}/s"
+            )
+        done = float(metrics.get("throughput_rps") or 0.0)
+        if done < offered * (1 - tolerance):
+            return f"completed {done:,.1f} req/s, below the offered {offered:,.1f}/s"
+        return None
+    if previous is not None:
+        before = float(previous.get("throughput_rps") or 0.0)
+        now = float(metrics.get("throughput_rps") or 0.0)
+        if before > 0 and now < before * GROWTH_FLOOR:
+            return (
+                f"throughput grew only {now / before - 1:+.1%} over the previous level "
+                f"({before:,.1f} -> {now:,.1f} req/s)"
+            )
+    return None
