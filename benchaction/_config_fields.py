@@ -8,24 +8,30 @@ import math
 import re
 import shlex
 from collections.abc import Collection, Mapping
-from typing import TypeVar, cast
+from typing import Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 from benchaction.config_model import (
+    PROTOCOLS,
     RUNTIMES,
     GpuSpec,
+    Protocol,
     Runtime,
 )
 
 __all__ = [
     "DURATION_FORMS",
+    "PERCENT_FORMS",
     "SIZE_FORMS",
     "FieldError",
     "KeyPath",
+    "canonical_json",
+    "choice",
     "describe",
     "did_you_mean",
     "duration",
     "expected",
+    "fraction",
     "integer",
     "show_path",
     "size",
@@ -43,6 +49,7 @@ SIZE_FORMS = (
     "a size: a number of bytes or a string like 512m, 2g, 1GiB"
     " (units: b, k, kb, kib, m, mb, mib, g, gb, gib; all 1024-based)"
 )
+PERCENT_FORMS = "a percentage like 5% or a fraction from 0 to 1"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 ENGINE_HEADERS = ("content-length", "host", "transfer-encoding")
 
@@ -53,6 +60,7 @@ _SIZE_RE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*")
 _SIZE_UNITS = {"": 1, "b": 1} | {
     f"{u}{s}": 1024**p for p, u in ((1, "k"), (2, "m"), (3, "g")) for s in ("", "b", "ib")
 }
+_PERCENT_RE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*%\s*")
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _TOKEN_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
@@ -146,6 +154,59 @@ def runtime(value: object) -> Runtime:
         if value == name:
             return cast(Runtime, name)
     raise mismatch("one of: " + ", ".join(RUNTIMES), value)
+
+
+def choice(value: object, choices: Collection[str]) -> str:
+    """One of a fixed set of words, spelled exactly; a near miss gets a did-you-mean."""
+    if isinstance(value, str) and value in choices:
+        return value
+    hint = did_you_mean(value, choices) if isinstance(value, str) else ""
+    raise FieldError(expected("one of: " + ", ".join(choices), value) + hint)
+
+
+def protocol(value: object) -> Protocol:
+    """How requests are built and answers read."""
+    return cast(Protocol, choice(value, PROTOCOLS))
+
+
+def arrival(value: object) -> Literal["poisson", "constant"]:
+    """How open-loop send times are spaced."""
+    return cast(Literal["poisson", "constant"], choice(value, ("poisson", "constant")))
+
+
+def payload_order(value: object) -> Literal["cycle", "random"]:
+    """Whether payloads (or prompts) are sent in turn or sampled."""
+    return cast(Literal["cycle", "random"], choice(value, ("cycle", "random")))
+
+
+def workers(value: object) -> int | None:
+    """Load-generating processes: a count, or 'auto' (None: one per available core)."""
+    if value == "auto":
+        return None
+    if not _is_int(value) or cast(int, value) < 1:
+        raise mismatch("an integer >= 1 or 'auto'", value)
+    return cast(int, value)
+
+
+def fraction(value: object, *, positive: bool = False) -> float:
+    """A share from 0 to 1, written as a percentage (5%) or a fraction (0.05)."""
+    if _is_number(value):
+        share = float(cast(float, value))
+    elif isinstance(value, str) and (match := _PERCENT_RE.fullmatch(value)):
+        share = float(match[1]) / 100
+    else:
+        raise mismatch(PERCENT_FORMS, value)
+    if not 0 <= share <= 1 or (positive and share == 0):
+        raise mismatch(f"{PERCENT_FORMS}{', above 0' if positive else ''}", value)
+    return share
+
+
+def canonical_json(value: object) -> str:
+    """Any YAML value as JSON text with sorted keys and no spaces, so equal values hash equal."""
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise FieldError(f"cannot encode as JSON: {exc}") from None
 
 
 def text(value: object) -> str:

@@ -1,4 +1,4 @@
-"""The server and scenario sections of bench.yml: checked with a Checker, built into the typed model."""
+"""The Checker every section is read with, and the server section of bench.yml."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from benchaction._config_fields import (
-    DURATION_FORMS,
     FieldError,
     KeyPath,
     command,
@@ -15,15 +14,9 @@ from benchaction._config_fields import (
     duration,
     expected,
     gpus,
-    header,
     integer,
-    is_json,
-    jsonl_bodies,
-    method,
-    payload,
     positive_number,
     runtime,
-    scenario_name,
     server_url,
     show_path,
     size,
@@ -37,12 +30,10 @@ from benchaction.config_model import (
     ReadySpec,
     Resources,
     Runtime,
-    Scenario,
     ServerSpec,
-    Warmup,
 )
 
-__all__ = ["SCENARIO_KEYS", "SERVER_KEYS", "Checker", "build_scenarios", "build_server"]
+__all__ = ["SERVER_KEYS", "Checker", "build_server"]
 
 T = TypeVar("T")
 
@@ -117,6 +108,40 @@ class Checker:
                 self.add((*path, name), str(exc))
         return out
 
+    def jsonl_file(
+        self,
+        value: object,
+        path: KeyPath,
+        base: Path,
+        what: tuple[str, str],
+        parse: Callable[[bytes, str], tuple[list[T], list[str]]],
+    ) -> tuple[T, ...]:
+        """The `{file: x.jsonl}` form of a list: one item a line, bad lines named by number.
+
+        `what` names the items twice, e.g. ("payload", "body"), for the messages.
+        """
+        m = self.mapping(value, path, ("file",))
+        kind, item = what
+        if "file" not in m:
+            self.add((*path, "file"), f"required key is missing (a JSONL file, one {item} a line)")
+        name = self.field(m, "file", path, string, None)
+        if name is None:
+            return ()
+        try:
+            data = (base / name).read_bytes()
+        except OSError as exc:
+            reason = "file not found" if isinstance(exc, FileNotFoundError) else exc.strerror
+            self.add((*path, "file"), f"cannot read {kind} file {name}: {reason} ({base / name})")
+            return ()
+        items, bad = parse(data, name)
+        for problem in bad[:5]:
+            self.add((*path, "file"), problem)
+        if len(bad) > 5:
+            self.add((*path, "file"), f"{name}: {len(bad) - 5} more lines have problems")
+        if not items and not bad:
+            self.add((*path, "file"), f"{name} holds no {kind}s (one JSON {item} a line)")
+        return tuple(items)
+
 
 SERVER_KEYS = (
     "build",
@@ -131,22 +156,15 @@ SERVER_KEYS = (
     "runtime",
     "url",
 )
-SCENARIO_KEYS = (
-    "concurrency",
-    "duration",
-    "headers",
-    "method",
-    "name",
-    "path",
-    "payloads",
-    "requests",
-    "timeout",
-    "warmup",
-)
 
 
-def build_server(ck: Checker, value: object, path: KeyPath, base: Path) -> ServerSpec:
-    """The `server` section; `base` is the config file's folder."""
+def build_server(
+    ck: Checker, value: object, path: KeyPath, base: Path, ready_path: str = ReadySpec.path
+) -> ServerSpec:
+    """The `server` section; `base` is the config file's folder.
+
+    `ready_path` is the probe path when the file names none (it follows the scenarios' protocol).
+    """
     m = ck.mapping(value, path, SERVER_KEYS)
     sources = [k for k in ("image", "build", "url") if k in m]
     if len(sources) != 1 and isinstance(value, Mapping):
@@ -180,7 +198,7 @@ def build_server(ck: Checker, value: object, path: KeyPath, base: Path) -> Serve
             shm_size_bytes=ck.field(resources, "shm_size", rpath, size, None),
         ),
         ready=ReadySpec(
-            path=ck.field(ready, "path", qpath, url_path, "/"),
+            path=ck.field(ready, "path", qpath, url_path, ready_path),
             status=ck.field(
                 ready, "status", qpath, lambda v: integer(v, minimum=100, maximum=599), 200
             ),
@@ -218,130 +236,3 @@ def _process(
         return None
     argv = ck.field(m, "command", path, command, None)
     return None if argv is None else ProcessSpec(argv, cwd)
-
-
-def build_scenarios(ck: Checker, value: object, path: KeyPath, base: Path) -> tuple[Scenario, ...]:
-    """The `scenarios` list; names must be unique."""
-    if not isinstance(value, list) or not value:
-        ck.add(path, expected("a non-empty list of scenarios", value))
-        return ()
-    seen: dict[str, int] = {}
-    out: list[Scenario] = []
-    for index, item in enumerate(value):
-        scenario = _scenario(ck, item, (*path, index), base)
-        if scenario is None:
-            continue
-        if scenario.name in seen:
-            first = show_path((*path, seen[scenario.name]))
-            ck.add((*path, index, "name"), f"duplicate scenario name (also {first})")
-        seen.setdefault(scenario.name, index)
-        out.append(scenario)
-    return tuple(out)
-
-
-def _scenario(ck: Checker, value: object, path: KeyPath, base: Path) -> Scenario | None:
-    m = ck.mapping(value, path, SCENARIO_KEYS)
-    if not isinstance(value, Mapping):
-        return None
-    if "name" not in m:
-        ck.add((*path, "name"), "required key is missing")
-    name = ck.field(m, "name", path, scenario_name, None)
-    verb = ck.field(m, "method", path, method, "GET")
-    headers = _headers(ck, m.get("headers", {}), (*path, "headers"))
-    bodies = _payloads(ck, m["payloads"], (*path, "payloads"), base) if "payloads" in m else ()
-    if bodies and verb in ("GET", "HEAD"):
-        ck.add((*path, "payloads"), f"{verb} requests carry no body; remove payloads or use POST")
-    if (
-        bodies
-        and all(h.lower() != "content-type" for h, _ in headers)
-        and all(map(is_json, bodies))
-    ):
-        headers.append(("Content-Type", "application/json"))
-    if "duration" in m and "requests" in m:
-        ck.add(path, "expected exactly one of duration or requests, got both")
-    elif "duration" not in m and "requests" not in m:
-        ck.add(path, "expected exactly one of duration or requests, got neither")
-    scenario = Scenario(
-        name=name or "",
-        path=ck.field(m, "path", path, url_path, "/"),
-        method=verb,
-        headers=tuple(headers),
-        payloads=bodies,
-        concurrency=ck.field(m, "concurrency", path, lambda v: integer(v, minimum=1), 1),
-        duration_s=ck.field(m, "duration", path, duration, None),
-        requests=ck.field(m, "requests", path, lambda v: integer(v, minimum=1), None),
-        warmup=_warmup(ck, m["warmup"], (*path, "warmup")) if "warmup" in m else Warmup(),
-        timeout_s=ck.field(m, "timeout", path, duration, 30.0),
-    )
-    return None if name is None else scenario
-
-
-def _headers(ck: Checker, value: object, path: KeyPath) -> list[tuple[str, str]]:
-    if not isinstance(value, Mapping):
-        ck.add(path, expected("a mapping of header names to values", value))
-        return []
-    out: list[tuple[str, str]] = []
-    for name, item in value.items():
-        try:
-            pair = header(name, item)
-        except FieldError as exc:
-            ck.add((*path, str(name)), str(exc))
-            continue
-        if any(pair[0].lower() == h.lower() for h, _ in out):
-            ck.add((*path, pair[0]), "duplicate header (names are case-insensitive)")
-        out.append(pair)
-    return out
-
-
-def _payloads(ck: Checker, value: object, path: KeyPath, base: Path) -> tuple[bytes, ...]:
-    if isinstance(value, list):
-        if not value:
-            ck.add(path, "expected at least one payload, got an empty list")
-        out: list[bytes] = []
-        for index, item in enumerate(value):
-            try:
-                out.append(payload(item))
-            except FieldError as exc:
-                ck.add((*path, index), str(exc))
-        return tuple(out)
-    if not isinstance(value, Mapping):
-        ck.add(path, expected("a list of payloads or a mapping {file: payloads.jsonl}", value))
-        return ()
-    m = ck.mapping(value, path, ("file",))
-    if "file" not in m:
-        ck.add((*path, "file"), "required key is missing (a JSONL file, one body a line)")
-    name = ck.field(m, "file", path, string, None)
-    if name is None:
-        return ()
-    try:
-        data = (base / name).read_bytes()
-    except OSError as exc:
-        reason = "file not found" if isinstance(exc, FileNotFoundError) else exc.strerror
-        ck.add((*path, "file"), f"cannot read payload file {name}: {reason} ({base / name})")
-        return ()
-    bodies, bad = jsonl_bodies(data, name)
-    for problem in bad[:5]:
-        ck.add((*path, "file"), problem)
-    if len(bad) > 5:
-        ck.add((*path, "file"), f"{name}: {len(bad) - 5} more lines are not valid JSON")
-    if not bodies and not bad:
-        ck.add((*path, "file"), f"{name} holds no payloads (one JSON body a line)")
-    return tuple(bodies)
-
-
-def _warmup(ck: Checker, value: object, path: KeyPath) -> Warmup:
-    if not isinstance(value, Mapping):
-        try:
-            return Warmup(duration_s=duration(value, positive=False))
-        except FieldError:
-            ck.add(
-                path, str(expected(f"{DURATION_FORMS}, or a mapping {{duration, requests}}", value))
-            )
-            return Warmup()
-    m = ck.mapping(value, path, ("duration", "requests"))
-    if not m:
-        ck.add(path, "expected duration and/or requests, got an empty mapping")
-    return Warmup(
-        duration_s=ck.field(m, "duration", path, lambda v: duration(v, positive=False), 0.0),
-        requests=ck.field(m, "requests", path, lambda v: integer(v, minimum=0), 0),
-    )

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from benchaction import _config_fields as fields
+from benchaction import _config_scenario as scenario
 from benchaction import _config_sections as sections
 from benchaction._config_fields import FieldError, KeyPath
 from benchaction._config_sections import Checker
@@ -28,8 +29,19 @@ TOP_KEYS = ("name", "profiles", "reuse", "scenarios", "server", "trials", "versi
 PATCH_KEYS = ("name", "reuse", "scenarios", "server", "trials")
 """Top-level keys a profile (or a CLI override) may change."""
 
-_ALTERNATIVES: dict[KeyPath, tuple[str, ...]] = {("server",): ("image", "build", "url")}
-_SCENARIO_ALTS = ("duration", "requests")
+_ANY = "[]"
+"""Stands for any list index in the key paths of _REPLACES."""
+_REPLACES: dict[KeyPath, dict[str, tuple[str, ...]]] = {
+    ("server",): {"image": ("build", "url"), "build": ("image", "url"), "url": ("image", "build")},
+    ("scenarios", _ANY): {
+        "duration": ("requests",),
+        "requests": ("duration",),
+        "rate": ("concurrency",),
+        "concurrency": ("rate", "arrival", "max_concurrency"),
+    },
+    ("scenarios", _ANY, "sweep"): {"concurrency": ("rate",), "rate": ("concurrency",)},
+}
+"""Alternatives: a key set by a profile removes these keys, since a profile cannot delete one."""
 
 Lines = dict[KeyPath, int | None]
 
@@ -223,30 +235,23 @@ def _apply(lines: Lines, doc: dict[Any, Any], patch: Mapping[Any, Any], src: Key
         for i in chosen:
             if isinstance(part, Mapping) and isinstance(targets[i], dict):
                 theirs: KeyPath = (*src, "scenarios", str(name))
-                _merge(
-                    lines, targets[i], part, dest=("scenarios", i), src=theirs, alts=_SCENARIO_ALTS
-                )
+                _merge(lines, targets[i], part, dest=("scenarios", i), src=theirs)
 
 
 def _merge(
-    lines: Lines,
-    base: dict[Any, Any],
-    patch: Mapping[Any, Any],
-    *,
-    dest: KeyPath,
-    src: KeyPath,
-    alts: tuple[str, ...] = (),
+    lines: Lines, base: dict[Any, Any], patch: Mapping[Any, Any], *, dest: KeyPath, src: KeyPath
 ) -> None:
-    """Mappings merge recursively, anything else replaces; one alternative drops the rest."""
-    if any(k in patch for k in alts):
-        for key in alts:
-            if key not in patch and key in base:
-                del base[key]
-                _drop_lines(lines, (*dest, key))
+    """Mappings merge recursively, anything else replaces; one alternative drops the others."""
+    replaces = _REPLACES.get(tuple(_ANY if isinstance(p, int) else p for p in dest), {})
+    for key in patch:
+        for other in replaces.get(key, ()):
+            if other not in patch and other in base:
+                del base[other]
+                _drop_lines(lines, (*dest, other))
     for key, value in patch.items():
         here, theirs = (*dest, str(key)), (*src, str(key))
         if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            _merge(lines, base[key], value, dest=here, src=theirs, alts=_ALTERNATIVES.get(here, ()))
+            _merge(lines, base[key], value, dest=here, src=theirs)
         else:
             _replace(lines, base, key, value, dest=here, src=theirs)
 
@@ -273,12 +278,13 @@ def _config(ck: Checker, doc: Mapping[Any, Any], file: Path, profile: str | None
     base = file.parent
     server: ServerSpec | None = None
     if "server" in doc:
-        server = sections.build_server(ck, doc["server"], ("server",), base)
+        ready = scenario.ready_path(doc.get("scenarios"))
+        server = sections.build_server(ck, doc["server"], ("server",), base, ready)
     else:
         ck.add(("server",), "required key is missing (set one of image, build or url)")
     scenarios: tuple[Scenario, ...] = ()
     if "scenarios" in doc:
-        scenarios = sections.build_scenarios(ck, doc["scenarios"], ("scenarios",), base)
+        scenarios = scenario.build_scenarios(ck, doc["scenarios"], ("scenarios",), base)
     else:
         ck.add(("scenarios",), "required key is missing (a non-empty list)")
     name = ck.field(doc, "name", (), fields.string, base.name)

@@ -10,19 +10,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 __all__ = [
+    "PROTOCOLS",
     "RUNTIMES",
+    "Arrivals",
     "BuildSpec",
     "Config",
     "GpuSpec",
-    "ProcessSpec",
-    "ReadySpec",
-    "Resources",
-    "Arrivals",
     "KServeSpec",
     "KServeTensor",
     "Limits",
-    "PROTOCOLS",
     "OpenAISpec",
+    "ProcessSpec",
+    "ReadySpec",
+    "Resources",
     "ResponseCheck",
     "Scenario",
     "ServerSpec",
@@ -269,6 +269,10 @@ class Config:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, OpenAISpec):
+        # Prompt sets can be as large as payload sets: keep their digest, not every text.
+        data = {k: _jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
+        return data | {"prompts": _payload_digest([p.encode() for p in value.prompts])}
     if hasattr(value, "__dataclass_fields__"):
         return {k: _jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
     if isinstance(value, Mapping):
