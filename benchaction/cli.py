@@ -1,12 +1,14 @@
-"""`benchaction run | demo | compare | report | validate`: the outside world (argv, signals, files) turned into calls."""
+"""`benchaction run | demo | compare | report | validate | gpu-monitor`: the outside world (argv, signals, files) turned into calls."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +26,7 @@ from benchaction.report.comparison import render_comparison
 from benchaction.results import load_results
 from benchaction.stats import FAIL_ON, StatsSettings, compare_documents, parse_gate
 from benchaction.stats.metrics import metric_by_name
+from benchaction.telemetry import run_monitor, stop_on_eof
 
 __all__ = ["main"]
 
@@ -174,6 +177,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_gpu_monitor(args: argparse.Namespace) -> int:
+    """Stream GPU samples as JSON lines to stdout until stdin closes, a signal, or --max-seconds."""
+    if args.rate <= 0 or (args.max_seconds is not None and args.max_seconds <= 0):
+        raise ConfigError(["gpu-monitor: --rate and --max-seconds must be positive"])
+    gpus = [g.strip() for g in (args.gpus or "").split(",") if g.strip()] or None
+    stop = threading.Event()
+    stop_on_eof(sys.stdin.buffer, stop)
+    try:
+        return run_monitor(
+            sys.stdout.buffer,
+            rate_hz=args.rate,
+            max_seconds=args.max_seconds,
+            gpus=gpus,
+            stop=stop,
+        )
+    except (KeyboardInterrupt, Terminated):
+        return EXIT_OK  # run_monitor has said goodbye on the way out
+    finally:
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            # The reader went away: send what is left to /dev/null so exit stays quiet.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="benchaction", description=__doc__)
     p.add_argument("--version", action="version", version=f"bench-action {__version__}")
@@ -243,6 +271,14 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("-c", "--config", default="bench.yml")
     val.add_argument("--profile")
     val.set_defaults(func=cmd_validate)
+
+    mon = sub.add_parser(
+        "gpu-monitor", help="stream GPU samples (NVML) to stdout as JSON lines, for the action"
+    )
+    mon.add_argument("--rate", type=float, default=10.0, help="samples per second (default 10)")
+    mon.add_argument("--max-seconds", type=float, help="stop after this long (default: 24 h)")
+    mon.add_argument("--gpus", help="GPU indexes or UUIDs, comma-separated (default: all visible)")
+    mon.set_defaults(func=cmd_gpu_monitor)
     return p
 
 
