@@ -1,27 +1,46 @@
-"""The markdown report: per scenario, trials aggregated to a median and their spread."""
+"""The markdown report: per scenario, trials aggregated to a median and their spread; sweeps as a
+throughput-latency table and chart."""
 
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 
-__all__ = ["ENV", "MetricRow", "md_escape", "render_markdown", "summarize_scenarios"]
+__all__ = [
+    "ENV",
+    "MetricRow",
+    "md_escape",
+    "render_markdown",
+    "summarize_scenarios",
+    "summarize_sweeps",
+]
 
-# (label, unit, path into a trial's metrics, digits)
-_ROWS: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
-    ("throughput", "req/s", ("throughput_rps",), 1),
-    ("latency p50", "ms", ("latency_ms", "p50"), 2),
-    ("latency p90", "ms", ("latency_ms", "p90"), 2),
-    ("latency p99", "ms", ("latency_ms", "p99"), 2),
-    ("latency mean", "ms", ("latency_ms", "mean"), 2),
-    ("latency max", "ms", ("latency_ms", "max"), 2),
-    ("service time p50", "ms", ("service_time_ms", "p50"), 2),
-    ("dispatch lag p99", "ms", ("dispatch_lag_ms", "p99"), 3),
-    ("error rate", "%", ("error_rate",), 3),
+# (label, unit, path into a trial's metrics, digits, shown even when no trial has it)
+_ROWS: tuple[tuple[str, str, tuple[str, ...], int, bool], ...] = (
+    ("throughput", "req/s", ("throughput_rps",), 1, True),
+    ("offered rate", "req/s", ("offered_rps",), 1, False),
+    ("achieved send rate", "req/s", ("achieved_send_rps",), 1, False),
+    ("output tokens", "tok/s", ("output_tokens_per_s",), 1, False),
+    ("goodput", "req/s", ("goodput_rps",), 1, False),
+    ("SLO attainment", "%", ("slo_attainment",), 2, False),
+    ("latency p50", "ms", ("latency_ms", "p50"), 2, True),
+    ("latency p90", "ms", ("latency_ms", "p90"), 2, True),
+    ("latency p99", "ms", ("latency_ms", "p99"), 2, True),
+    ("latency mean", "ms", ("latency_ms", "mean"), 2, True),
+    ("latency max", "ms", ("latency_ms", "max"), 2, True),
+    ("TTFT p50", "ms", ("ttft_ms", "p50"), 2, False),
+    ("TTFT p99", "ms", ("ttft_ms", "p99"), 2, False),
+    ("TPOT p50", "ms", ("tpot_ms", "p50"), 3, False),
+    ("TPOT p99", "ms", ("tpot_ms", "p99"), 3, False),
+    ("ITL p99 per event", "ms", ("itl_ms", "p99"), 3, False),
+    ("service time p50", "ms", ("service_time_ms", "p50"), 2, True),
+    ("dispatch lag p99", "ms", ("dispatch_lag_ms", "p99"), 3, True),
+    ("error rate", "%", ("error_rate",), 3, True),
 )
 
 
@@ -55,6 +74,11 @@ def _row(label: str, unit: str, values: list[float], digits: int) -> MetricRow:
     return MetricRow(label, unit, statistics.median(values), min(values), max(values), cv, digits)
 
 
+def _reason(skipped: str | None) -> str | None:
+    """Why a sweep level was not run, without the "not run:" the report already says."""
+    return None if skipped is None else skipped.removeprefix("not run: ")
+
+
 def summarize_scenarios(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """Per scenario: the aggregated rows, trial counts, and why any trial was invalid."""
     out = []
@@ -63,7 +87,8 @@ def summarize_scenarios(doc: dict[str, Any]) -> list[dict[str, Any]]:
         valid = [t for t in trials if t["valid"]]
         rows = [
             _row(label, unit, [v for t in valid if (v := _dig(t, path)) is not None], digits)
-            for label, unit, path, digits in _ROWS
+            for label, unit, path, digits, always in _ROWS
+            if always or any(_dig(t, path) is not None for t in trials)
         ]
         errors: dict[str, int] = {}
         for t in valid:
@@ -73,6 +98,8 @@ def summarize_scenarios(doc: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "name": scenario["name"],
                 "load": scenario["load"],
+                "sweep": scenario.get("sweep"),
+                "skipped": _reason(scenario.get("skipped")),
                 "rows": rows,
                 "trials": len(trials),
                 "valid": len(valid),
@@ -84,6 +111,64 @@ def summarize_scenarios(doc: dict[str, Any]) -> list[dict[str, Any]]:
                 "errors": errors,
                 "requests": sum(t["counts"]["scheduled"] for t in valid),
             }
+        )
+    return out
+
+
+def _sweep_chart(name: str, points: list[dict[str, Any]], y_label: str) -> str | None:
+    """A Mermaid xychart of a tail latency against the throughput each load level reached."""
+    drawn = [p for p in points if p["throughput"] is not None and p["y"] is not None]
+    if len(drawn) < 2:
+        return None
+    labels = ", ".join(f'"{p["throughput"]:.3g} at {p["level"]}"' for p in drawn)
+    ys = ", ".join(f"{p['y']:.3g}" for p in drawn)
+    top = max(p["y"] for p in drawn) * 1.15
+    return "\n".join(
+        [
+            "```mermaid",
+            "xychart-beta",
+            f'    title "{re.sub(r"[^A-Za-z0-9._ -]", "_", name)}: {y_label} vs throughput"',
+            f'    x-axis "throughput (req/s) at each level" [{labels}]',
+            f'    y-axis "{y_label} (ms)" 0 --> {top:.3g}',
+            f"    line [{ys}]",
+            "```",
+        ]
+    )
+
+
+def summarize_sweeps(scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Scenarios run at several load levels, grouped: one row per level, and a chart."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for s in scenarios:
+        if s["sweep"] is not None:
+            groups.setdefault(s["sweep"]["of"], []).append(s)
+    out = []
+    for name, members in groups.items():
+        key = members[0]["sweep"]["key"]
+        streaming = any(r.label == "TTFT p99" for s in members for r in s["rows"])
+        y_label = "TTFT p99" if streaming else "latency p99"
+        points = []
+        for s in members:
+            by = {r.label: r.median for r in s["rows"]}
+            value = s["sweep"]["value"]
+            points.append(
+                {
+                    "value": value,
+                    "level": f"c={value:g}" if key == "concurrency" else f"{value:g}/s",
+                    "throughput": by["throughput"],
+                    "p50": by["latency p50"],
+                    "p99": by["latency p99"],
+                    "ttft_p99": by.get("TTFT p99"),
+                    "error_rate": by["error rate"],
+                    "y": by.get(y_label),
+                    "valid": s["valid"],
+                    "trials": s["trials"],
+                    "skipped": s["skipped"],
+                }
+            )
+        chart = _sweep_chart(name, points, y_label)
+        out.append(
+            {"name": name, "key": key, "streaming": streaming, "points": points, "chart": chart}
         )
     return out
 
@@ -119,8 +204,11 @@ ENV.filters["num"] = _fmt
 def render_markdown(doc: dict[str, Any]) -> str:
     """The human report of one results document (complete or partial)."""
     cold = [i["cold_start_s"] for i in doc["instances"] if i["cold_start_s"] is not None]
+    scenarios = summarize_scenarios(doc)
     return ENV.get_template("report.md.j2").render(
         doc=doc,
-        scenarios=summarize_scenarios(doc),
+        scenarios=scenarios,
+        sweeps=summarize_sweeps(scenarios),
+        streaming=any(r.label == "TTFT p50" for s in scenarios for r in s["rows"]),
         cold_start=_row("cold start", "s", cold, 2) if cold else None,
     )

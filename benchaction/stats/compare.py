@@ -175,6 +175,11 @@ def compare_metric_sets(
     return rows
 
 
+def _lacks(trials: Sequence[Mapping[str, Any]], metric: MetricDef) -> bool:
+    """Trials that do not measure this metric at all (no tokens, no SLO, an older version)."""
+    return bool(trials) and all(metric.read(t) is None for t in trials)
+
+
 def compare_scenarios(
     base_doc: Mapping[str, Any],
     head_doc: Mapping[str, Any],
@@ -191,6 +196,8 @@ def compare_scenarios(
         if name not in base_trials:
             continue
         for metric in METRICS:
+            if _lacks(scenario["trials"], metric) or _lacks(base_trials[name], metric):
+                continue
             hv = trial_values(scenario["trials"], metric)
             bv = trial_values(base_trials[name], metric)
             if not hv and not bv:

@@ -1,7 +1,8 @@
 """Which metrics are compared, which direction is better, and how to read them from one trial.
 
-Latency percentiles are recomputed from each trial's stored histogram, so base and head are read
-the same way whatever version wrote them; the mean and throughput are read as stored.
+Latency percentiles (and TTFT, TPOT, ITL ones) are recomputed from each trial's stored histograms,
+so base and head are read the same way whatever version wrote them; the mean and the rates are read
+as stored. A metric a trial does not have (no streamed tokens, no SLO) reads as None and is skipped.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ class MetricDef:
     default_threshold: float | None = None  # None: the global threshold applies
 
 
-def _histogram_percentile(p: float) -> Callable[[Trial], float | None]:
+def _histogram_percentile(p: float, *path: str) -> Callable[[Trial], float | None]:
     def read(trial: Trial) -> float | None:
-        hist = trial.get("histogram")
+        hist: Any = trial
+        for key in path or ("histogram",):
+            hist = hist.get(key) if isinstance(hist, Mapping) else None
         if not hist or not hist.get("count"):
             return None
         return LogHistogram.from_json(hist).percentile_ns(p) / 1e6
@@ -50,12 +53,25 @@ def _field(*path: str) -> Callable[[Trial], float | None]:
     return read
 
 
+def _hist_p(p: float, name: str) -> Callable[[Trial], float | None]:
+    return _histogram_percentile(p, "histograms", name)
+
+
 METRICS: tuple[MetricDef, ...] = (
     MetricDef("throughput_rps", "throughput", "req/s", True, True, _field("throughput_rps")),
     MetricDef("latency_p50_ms", "latency p50", "ms", False, True, _histogram_percentile(50)),
     MetricDef("latency_p90_ms", "latency p90", "ms", False, True, _histogram_percentile(90)),
     MetricDef("latency_p99_ms", "latency p99", "ms", False, True, _histogram_percentile(99)),
     MetricDef("latency_mean_ms", "latency mean", "ms", False, True, _field("latency_ms", "mean")),
+    MetricDef("ttft_p50_ms", "TTFT p50", "ms", False, True, _hist_p(50, "ttft")),
+    MetricDef("ttft_p99_ms", "TTFT p99", "ms", False, True, _hist_p(99, "ttft")),
+    MetricDef("tpot_p50_ms", "TPOT p50", "ms", False, True, _hist_p(50, "tpot")),
+    MetricDef("tpot_p99_ms", "TPOT p99", "ms", False, True, _hist_p(99, "tpot")),
+    MetricDef("itl_p99_ms", "ITL p99", "ms", False, True, _hist_p(99, "itl")),
+    MetricDef(
+        "output_tokens_per_s", "output tokens", "tok/s", True, True, _field("output_tokens_per_s")
+    ),
+    MetricDef("goodput_rps", "goodput", "req/s", True, True, _field("goodput_rps")),
     # A rate that is usually zero: compared as a difference; 0.1 percentage point matters.
     MetricDef("error_rate", "error rate", "", False, False, _field("error_rate"), 0.001),
 )

@@ -89,6 +89,11 @@ def _check_gates(head: Mapping[str, Any], gates: tuple[Gate, ...]) -> list[GateR
         for s in head["scenarios"]:
             if gate.scenario not in (None, s["name"]):
                 continue
+            if s.get("skipped"):
+                continue  # a sweep level not run because the server saturated below it
+            trials = s["trials"]
+            if gate.scenario is None and trials and all(metric.read(t) is None for t in trials):
+                continue  # a metric this scenario does not have (no tokens, no SLO)
             values = trial_values(s["trials"], metric)
             value = statistics.median(values) if values else None
             out.append(GateResult(gate, s["name"], value, value is not None and gate.holds(value)))

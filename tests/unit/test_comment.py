@@ -14,9 +14,15 @@ from typing import Any
 import numpy as np
 import pytest
 
+from benchaction.config_model import Slo
+from benchaction.engine.metrics import trial_metrics
+from benchaction.engine.result import LoadResult, WorkerStats
 from benchaction.histogram import LogHistogram
 from benchaction.report.comment import COMMENT_LIMIT, comment_marker, render_comment, render_summary
+from benchaction.report.markdown import render_markdown
+from benchaction.results import validate_results
 from benchaction.stats import StatsSettings, compare_documents
+from tests.unit.test_metrics import _document, _synthetic
 
 GOLDEN = Path(__file__).parent / "golden"
 PROVENANCE = {
@@ -190,3 +196,29 @@ def test_size_limit_drops_details_then_rows(pair: tuple[dict[str, Any], dict[str
     assert "more row(s) are in the [job summary](https://x/summary)" in body
     small = render_comment(c, many_b, many_h, marker=marker, limit=3000)
     assert len(small) <= 3000 and marker in small
+
+
+def test_report_golden_streaming_sweep() -> None:
+    """Token rows, open-loop rows, a skipped level, and the throughput-latency section."""
+    levels = []
+    for level, n in enumerate((2500, 4000)):
+        trials = []
+        for trial in range(3):
+            rec, ev, w0, w1 = _synthetic(n, np.random.default_rng(10 * level + trial), 1)
+            result = LoadResult(
+                rec, w0, w1, True, 0, events=ev, open_loop=True, workers=(WorkerStats(0.5, 1.0),)
+            )
+            metrics = trial_metrics(result, slo=Slo(ttft_s=0.03))
+            trials.append({"trial": trial, "instance": trial, **metrics})
+        levels.append(trials)
+    doc = _document(levels[0])
+    second = copy.deepcopy(doc["scenarios"][0])
+    second.update(name="gen rate=30/s", trials=levels[1])
+    second["sweep"]["value"] = 30.0
+    second["load"]["rate"] = 30.0
+    doc["scenarios"].insert(1, second)
+    validate_results(doc)
+    text = render_markdown(doc)
+    assert "### Throughput vs latency: gen" in text and "xychart-beta" in text
+    assert "> Not run: the server saturated at gen rate=20/s" in text
+    _golden("report-streaming-sweep.md", text)

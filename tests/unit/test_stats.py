@@ -246,3 +246,41 @@ def test_cli_compare_writes_json_and_exit_code(
     assert main(["compare", str(base), str(base)]) == 0
     assert main(["compare", str(base), str(head), "--threshold-for", "nope=0.1"]) == 2
     assert "unknown metric 'nope'" in capsys.readouterr().err
+
+
+def test_metrics_present_in_some_scenarios_only() -> None:
+    """Token metrics exist only where tokens were streamed; other scenarios are left alone."""
+    base, head = _doc([2.0, 2.02, 1.98, 2.01]), _doc([2.0, 2.01, 1.99, 2.0])
+    for doc, ttft_ms in ((base, 20.0), (head, 30.0)):
+        gen = copy.deepcopy(doc["scenarios"][0])
+        gen["name"] = "gen"
+        rng = np.random.default_rng(1)
+        for t in gen["trials"]:
+            ttft = rng.lognormal(np.log(ttft_ms * 1e6), 0.05, 500)
+            t["histograms"] = {"ttft": LogHistogram.from_values(ttft).to_json()}
+            t["output_tokens_per_s"] = 1000.0
+        doc["scenarios"].append(gen)
+    c = compare_documents(base, head, StatsSettings(gates=(parse_gate("ttft_p99_ms<=100"),)))
+    rows = {(r.scenario, r.metric): r.verdict for r in c.rows}
+    assert rows[("gen", "ttft_p50_ms")] == "regression"
+    assert rows[("gen", "output_tokens_per_s")] == "unchanged"
+    assert not any(s == "predict" and m.startswith(("ttft", "tpot", "itl")) for s, m in rows)
+    assert ("gen", "goodput_rps") not in rows  # no SLO anywhere: nothing to compare
+    # A gate on a metric one scenario does not have applies to the others only.
+    assert [(g.scenario, g.passed) for g in c.gates] == [("gen", True)]
+
+
+def test_a_baseline_without_the_newer_metrics_compares_the_rest() -> None:
+    base, head = _doc([2.0, 2.02, 1.98, 2.01]), _doc([2.0, 2.01, 1.99, 2.0])
+    for t in head["scenarios"][0]["trials"]:
+        t["histograms"] = {"ttft": t["histogram"]}
+    c = compare_documents(base, head, StatsSettings())
+    assert {r.metric for r in c.rows} == {
+        "throughput_rps",
+        "latency_p50_ms",
+        "latency_p90_ms",
+        "latency_p99_ms",
+        "latency_mean_ms",
+        "error_rate",
+    }
+    assert c.verdict == "unchanged"
