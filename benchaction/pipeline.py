@@ -116,7 +116,7 @@ def _check_sweep(
     if reason is not None:
         later = [p for p in points if p.scenario is point.scenario]
         for p in later[later.index(point) + 1 :]:
-            skipped[p.name] = f"not run: the server saturated at {point.name}: {reason}"
+            skipped[p.name] = f"the server saturated at {point.name}: {reason}"
         for section in doc["scenarios"]:
             if section["name"] in skipped:
                 section["skipped"] = skipped[section["name"]]

@@ -72,9 +72,12 @@ def saturation(
             return (
                 f"the achieved send rate {achieved:,.1f}/s fell below the offered {offered:,.1f}/s"
             )
-        done = float(metrics.get("throughput_rps") or 0.0)
-        if done < offered * (1 - tolerance):
-            return f"completed {done:,.1f} req/s, below the offered {offered:,.1f}/s"
+        not_sent = int(metrics.get("counts", {}).get("not_sent") or 0)
+        if not_sent:
+            return f"{not_sent} requests due in the window were still queued at its end"
+    if not metrics.get("valid", True):
+        return "the trial is invalid: " + "; ".join(metrics.get("invalid_reasons") or [])
+    if offered:
         return None
     if previous is not None:
         before = float(previous.get("throughput_rps") or 0.0)

@@ -70,6 +70,11 @@ def test_ttft_and_tpot_match_the_server_timing(port: int) -> None:
     seq, t = ev.column("seq")[order], ev.column("t")[order]
     gaps = np.diff(t)[np.diff(seq) == 0] / _MS
     assert 9.5 < np.median(gaps) < 10.5
+    # Events share the records' clock: each request's first and last event are its t_tok1/t_tokn.
+    rows = {int(q): i for i, q in enumerate(_col(result, "seq"))}
+    first = {int(q): int(v) for q, v in zip(seq[::-1], t[::-1], strict=True)}
+    for q, v in first.items():
+        assert v == _col(result, "t_tok1")[rows[q]]
 
 
 def test_burst_delivery_groups_tokens_in_fewer_events(port: int) -> None:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BodyUser", "StreamingUser", "VirtualUser", "user_class"]
 
-Pending = tuple[bytes, int, int, int]  # (request bytes, phase, t_sched, seq)
+Pending = tuple[bytes, int, int, int, int]  # (request bytes, phase, t_sched, seq, flags)
 
 MAX_BODY = 8 << 20
 """Bodies read for a check or usage are kept up to this size; a larger answer fails the check."""
@@ -45,6 +45,7 @@ class VirtualUser(asyncio.Protocol):
         self.request: bytes = b""
         self.phase = 0
         self.seq = 0
+        self.flags = 0
         self.t_sched = 0
         self.t_send = 0
         self.t_first = 0
@@ -97,7 +98,7 @@ class VirtualUser(asyncio.Protocol):
                 # a fresh connection, keeping the original scheduled time (the delay is real).
                 self.inflight = False
                 self.retried = True
-                self.pending = (self.request, self.phase, self.t_sched, self.seq)
+                self.pending = (self.request, self.phase, self.t_sched, self.seq, self.flags)
             else:
                 self._fail(ErrorClass.CLOSED, now, status=0)
         if self.closed is not None and not self.closed.done():
@@ -152,14 +153,16 @@ class VirtualUser(asyncio.Protocol):
             error,
             self.phase,
             self.seq,
+            flags=self.flags,
         )
 
-    def send(self, request: bytes, phase: int, t_sched: int, seq: int) -> None:
+    def send(self, request: bytes, phase: int, t_sched: int, seq: int, flags: int = 0) -> None:
         """Write a request on the open connection; the answer arrives in `data_received`."""
         self.request = request
         self.phase = phase
         self.t_sched = t_sched
         self.seq = seq
+        self.flags = flags
         self.t_first = 0
         self.nbytes = 0
         self._reset_body()
@@ -185,6 +188,7 @@ class VirtualUser(asyncio.Protocol):
             error,
             self.phase,
             self.seq,
+            flags=self.flags,
         )
         if message is not None:
             self.run.note_error(error, message)
@@ -234,11 +238,11 @@ class BodyUser(VirtualUser):
                 error = ErrorClass.CHECK
                 self.run.note_error(error, reason)
         n_in = n_out = -1
-        flags = 0
+        flags = self.flags
         if self.run.plan.usage:
             usage = completion_usage(body)
             if usage is None:
-                flags = Flag.USAGE_MISSING
+                flags |= Flag.USAGE_MISSING
             else:
                 n_in, n_out = usage
         self.run.record(
@@ -280,10 +284,10 @@ class StreamingUser(VirtualUser):
             return
         n = self.sse.feed(body)
         if n:
-            t = self.t_read
+            t = self.t_read - self.run.start_ns  # events, like records, are relative to the start
             if self.t_tok1 < 0:
-                self.t_tok1 = t
-            self.t_tokn = t
+                self.t_tok1 = self.t_read
+            self.t_tokn = self.t_read
             events, seq = self.run.events, self.seq
             for _ in range(n):
                 events.append(seq, t)
@@ -305,9 +309,9 @@ class StreamingUser(VirtualUser):
             self.run.note_error(error, "the stream carried no token")
         else:
             error = ErrorClass.OK
-        n_out, flags = sse.completion_tokens, 0
+        n_out, flags = sse.completion_tokens, self.flags
         if n_out < 0:
-            n_out, flags = sse.chunks, Flag.USAGE_MISSING
+            n_out, flags = sse.chunks, flags | Flag.USAGE_MISSING
         self.run.record(
             self.t_sched,
             self.t_send,
@@ -348,6 +352,7 @@ class StreamingUser(VirtualUser):
             n_out=sse.completion_tokens if sse.completion_tokens >= 0 else sse.chunks,
             n_in=sse.prompt_tokens,
             n_bad=sse.malformed,
+            flags=self.flags,
         )
         if message is not None:
             self.run.note_error(error, message)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from time import perf_counter_ns
 
@@ -53,11 +54,13 @@ async def _connect(user: VirtualUser, run: LoadRun) -> bool:
         )
     except (OSError, TimeoutError) as exc:
         now = perf_counter_ns()
+        if isinstance(run, OpenRun) and user.pending is None:
+            run.connect_failures += 1
         if user.pending is not None:
-            _, phase, t_sched, seq = user.pending
+            _, phase, t_sched, seq, flags = user.pending
             user.pending = None
             error = _connect_error(exc)
-            run.record(t_sched, t_try, 0, now, 0, 0, error, phase, seq)
+            run.record(t_sched, t_try, 0, now, 0, 0, error, phase, seq, flags=flags)
             run.note_error(error, f"connect to {plan.host}:{plan.port}: {exc}")
         user.free_at = 0
         await asyncio.sleep(plan.connect_backoff_s)  # a dead server must not become a hot loop
@@ -80,9 +83,12 @@ async def _drive_closed(user: VirtualUser, run: ClosedRun) -> None:
             await user.closed
 
 
-async def _drive_open(user: VirtualUser, run: OpenRun) -> None:
+async def _drive_open(user: VirtualUser, run: OpenRun, idle_first: bool = False) -> None:
     """One connection of an open-loop run: it lives while there is work for it."""
     try:
+        if idle_first and await _connect(user, run):  # a pre-opened connection waits idle
+            assert user.closed is not None
+            await user.closed
         while not user.finished:
             if user.pending is None:
                 user.pending = run.take_queued()
@@ -170,15 +176,25 @@ def _start_users_into(
 ) -> None:
     """Let the run open connections on demand; their tasks are kept in `tasks` until done."""
 
-    def new_user(item: Pending) -> None:
+    def new_user(item: Pending | None) -> None:
         user = cls(run)
         user.pending = item
         run.users.append(user)
-        task = asyncio.ensure_future(_drive_open(user, run))
+        task = asyncio.ensure_future(_drive_open(user, run, idle_first=item is None))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
     run.new_user = new_user  # type: ignore[method-assign]
+
+
+async def _preopen(run: OpenRun, n: int) -> None:
+    """Open `n` idle connections before the start; each parks itself in `run.idle`."""
+    for _ in range(n):
+        run.open_users += 1
+        run.new_user(None)
+    deadline = perf_counter_ns() + int(run.plan.timeout_s * _NS)
+    while len(run.idle) + run.connect_failures < n and perf_counter_ns() < deadline:
+        await asyncio.sleep(0.001)
 
 
 async def run_local_async(
@@ -188,18 +204,24 @@ async def run_local_async(
 ) -> LoadResult:
     """Run a plan (or one worker's share of it) on the current event loop."""
     cls = user_class(plan.stream, plan.usage or needs_body(plan.check))
-    start_ns = await _wait_start(plan.start_at_ns)
+    open_tasks: set[asyncio.Future[None]] = set()
+    run: LoadRun
+    if plan.open_loop:
+        # The schedule starts once the pool is open: its clock is set when the start comes.
+        run = OpenRun(plan, perf_counter_ns())
+        _start_users_into(open_tasks, run, cls)
+        await _preopen(run, plan.preopened_connections)
+        run.restart_at(await _wait_start(plan.start_at_ns))
+    else:
+        run = ClosedRun(plan, await _wait_start(plan.start_at_ns))
     cpu0, wall0 = time.thread_time(), time.perf_counter()
-    run: LoadRun = OpenRun(plan, start_ns) if plan.open_loop else ClosedRun(plan, start_ns)
     helpers: list[asyncio.Future[None]] = [asyncio.ensure_future(_watch(run))]
     if progress is not None:
         helpers.append(asyncio.ensure_future(_report(run, progress, progress_every_s)))
-    open_tasks: set[asyncio.Future[None]] = set()
     closed_tasks: list[asyncio.Future[None]] = []
 
     async def body() -> None:
         if isinstance(run, OpenRun):
-            _start_users_into(open_tasks, run, cls)
             await _dispatch(run)
             run.finish_schedule(perf_counter_ns(), drop_queued=plan.duration_s is not None)
             while open_tasks or run.queue:
@@ -304,6 +326,24 @@ async def _with_stop_signals(
             loop.remove_signal_handler(sig)
 
 
+@contextlib.contextmanager
+def _quiet_gc() -> Iterator[None]:
+    """No full collection mid-run: objects alive now are frozen, and young collections are rarer.
+
+    A generation-2 pass over a large heap stops the loop for milliseconds, which would show up
+    as dispatch lag and latency the server did not cause (vLLM's benchmark does the same).
+    """
+    gc.collect()
+    gc.freeze()
+    before = gc.get_threshold()
+    gc.set_threshold(50_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+
 def run_local(
     plan: LoadPlan,
     progress: Callable[[Progress], None] | None = None,
@@ -320,7 +360,7 @@ def run_local(
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = {sig: signal.getsignal(sig) for sig in _STOP_SIGNALS} if in_main_thread else {}
     try:
-        with asyncio.Runner(loop_factory=new_loop) as runner:
+        with _quiet_gc(), asyncio.Runner(loop_factory=new_loop) as runner:
             return runner.run(_with_stop_signals(plan, progress, progress_every_s, received))
     except (asyncio.CancelledError, KeyboardInterrupt):
         if not received:

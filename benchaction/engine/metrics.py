@@ -261,6 +261,9 @@ def trial_metrics(
         out["counts"]["not_sent"] = c["not_sent"]
         out["offered_rps"] = rate(c["scheduled"])
         out["achieved_send_rps"] = rate(c["sent_in_w"])
+        waits = d["queue_wait"]
+        out["counts"]["queued"] = waits.n
+        out["queue_wait_ms"] = _summary(waits, get("queue_wait"))
     itl: F64 | None = None
     if c["token_rows"]:
         streaming, itl = _streaming(result, total, values, window_s)

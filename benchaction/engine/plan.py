@@ -73,6 +73,17 @@ class LoadPlan:
         return max(1, cap // self.shards + (1 if self.shard < cap % self.shards else 0))
 
     @property
+    def preopened_connections(self) -> int:
+        """Connections an open-loop worker opens before the start, so early sends need no connect.
+
+        Little's law with a 100 ms guess at the answer time, within the cap and at most 256.
+        """
+        if self.arrivals is None:
+            return 0
+        expected = math.ceil(self.arrivals.rate / self.shards * 0.1)
+        return max(1, min(expected, 256, self.max_connections))
+
+    @property
     def hard_limit_s(self) -> float:
         """The wall time after which the run is cut off whatever happens: every loop is bounded."""
         if self.max_run_s is not None:

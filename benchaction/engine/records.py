@@ -73,6 +73,7 @@ class Flag(enum.IntFlag):
     """Per-request notes that are not errors."""
 
     USAGE_MISSING = 1  # the server sent no usage: n_out counts token-bearing events instead
+    QUEUED = 2  # open loop: waited in the client for a free connection under max_concurrency
 
 
 class Phase(enum.IntEnum):
@@ -118,6 +119,14 @@ class _ChunkedTable:
         chunk = self._chunks.pop(0)
         self._full_rows -= self._chunk_rows
         return chunk.reshape(-1, self.width)
+
+    def views(self) -> list[npt.NDArray[np.int64]]:
+        """The rows held, chunk by chunk, as n x width views (no copy)."""
+        if not self._chunks:
+            return []
+        parts = [c.reshape(-1, self.width) for c in self._chunks[:-1]]
+        parts.append(self._chunks[-1][: self._pos].reshape(-1, self.width))
+        return parts
 
     def _table(self) -> npt.NDArray[np.int64]:
         if not self._chunks:

@@ -8,7 +8,6 @@ worker holds more than `plan.fold_rows` of them, so memory stays bounded however
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -16,7 +15,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from benchaction.engine.records import ErrorClass, EventBuffer, Events, Phase, RecordBuffer, Records
+from benchaction.engine.records import (
+    ErrorClass,
+    EventBuffer,
+    Events,
+    Flag,
+    Phase,
+    RecordBuffer,
+    Records,
+)
 from benchaction.engine.schedule import BLOCK, arrival_offsets, payload_block, payload_indexes
 
 if TYPE_CHECKING:
@@ -145,7 +152,8 @@ class LoadRun:
             part = fold_records(Records(self.buffer.pop_oldest()), w0, w1, slo)
             self.folded = part if self.folded is None else self.folded.merge(part)
         while len(self.events) > 4 * self.plan.fold_rows and self.events.full_chunks():
-            part = fold_events(Events(self.events.pop_oldest()), w0, w1)
+            owners = [Records(v) for v in self.buffer.views()]
+            part = fold_events(Events(self.events.pop_oldest()), w0, w1, owners=owners)
             self.folded = part if self.folded is None else self.folded.merge(part)
 
     def on_free(self, user: VirtualUser, now: int) -> None:
@@ -199,7 +207,7 @@ class ClosedRun(LoadRun):
         else:
             phase = Phase.WARMUP
         self.scheduled += 1
-        return self.plan.requests[next(self._payload)], phase, t_sched, self.next_seq()
+        return self.plan.requests[next(self._payload)], phase, t_sched, self.next_seq(), 0
 
     def on_free(self, user: VirtualUser, now: int) -> None:
         claim = self.claim(now)
@@ -224,7 +232,7 @@ class OpenRun(LoadRun):
         self.idle: list[VirtualUser] = []
         self.queue: deque[Pending] = deque()
         self.open_users = 0
-        self.spawn: asyncio.Future[None] | None = None
+        self.connect_failures = 0  # pre-opened connections that could not connect
         self.schedule_done = False
         self.sent_measured = 0
         offset_w0, self._m0 = self._window_start()
@@ -239,6 +247,17 @@ class OpenRun(LoadRun):
         self._i = plan.shard  # next global arrival index of this worker
         self.next_t: int | None = None
         self._advance_to(self._i)
+
+    def restart_at(self, start_ns: int) -> None:
+        """Set the run's clock to `start_ns` (after the connection pool opened)."""
+        shift = start_ns - self.start_ns
+        self.start_ns = start_ns
+        assert self.w0 is not None
+        self.w0 += shift
+        if self.w1 is not None:
+            self.w1 += shift
+        if self.next_t is not None:
+            self.next_t += shift
 
     def _window_start(self) -> tuple[int, int]:
         """W's start (ns after the run start) and the index of the first measured arrival."""
@@ -290,7 +309,7 @@ class OpenRun(LoadRun):
             self._advance_to(self._i)
 
     def _dispatch(self, request: bytes, phase: int, t_sched: int) -> None:
-        item = (request, phase, t_sched, self.next_seq())
+        item = (request, phase, t_sched, self.next_seq(), 0)
         if phase == Phase.MEASURED:
             self.sent_measured += 1
         idle = self.idle
@@ -303,9 +322,9 @@ class OpenRun(LoadRun):
             self.open_users += 1
             self.new_user(item)
             return
-        self.queue.append(item)
+        self.queue.append((request, phase, t_sched, item[3], Flag.QUEUED))
 
-    def new_user(self, item: Pending) -> None:
+    def new_user(self, item: Pending | None) -> None:
         """Start a connection for `item` (set by the loop module, which owns tasks)."""
         raise NotImplementedError
 
@@ -327,8 +346,8 @@ class OpenRun(LoadRun):
         self.schedule_done = True
         if drop_queued:
             while self.queue:
-                _, phase, t_sched, seq = self.queue.popleft()
-                self.record(t_sched, 0, 0, now, 0, 0, ErrorClass.NOT_SENT, phase, seq)
+                _, phase, t_sched, seq, flags = self.queue.popleft()
+                self.record(t_sched, 0, 0, now, 0, 0, ErrorClass.NOT_SENT, phase, seq, flags=flags)
         for user in self.idle:
             user.finished = True
             user._close()

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from benchaction.engine.aggregate import Aggregate
 from benchaction.engine.loop import Progress, run_local
 from benchaction.engine.plan import LoadPlan
 from benchaction.engine.records import Events, Records
@@ -65,10 +66,8 @@ def merge_results(parts: list[LoadResult]) -> LoadResult:
     first = parts[0]
     starts = [p.window_start_ns for p in parts]
     ends = [p.window_end_ns for p in parts]
-    folded = None
-    for p in parts:
-        if p.folded is not None:
-            folded = p.folded if folded is None else folded.merge(p.folded)
+    folds = [p.folded for p in parts if p.folded is not None]
+    folded = Aggregate.combine(folds) if folds else None
     messages: dict[str, tuple[str, ...]] = {}
     for p in parts:
         for label, texts in p.messages.items():
