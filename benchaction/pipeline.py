@@ -6,6 +6,7 @@ Results are written however the run ends, so a failure never loses what was meas
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Any
 
 from benchaction import __version__
 from benchaction.config_model import Config, Scenario
-from benchaction.engine import plan_for, run_load, trial_metrics
+from benchaction.engine import LoadResult, plan_for, run_load, trial_metrics
 from benchaction.hostinfo import git_info, host_fingerprint
 from benchaction.progress import ProgressDisplay
 from benchaction.results import new_document, write_results
@@ -25,7 +26,10 @@ from benchaction.serving import (
     open_runtime,
     sweep_stale,
 )
+from benchaction.serving.labels import object_labels
 from benchaction.sweep import Point, saturation, sweep_points
+from benchaction.telemetry import ContainerStatsSampler
+from benchaction.telemetry.run import GpuTelemetry, gpu_telemetry, server_stats
 
 __all__ = ["RunOptions", "RunOutcome", "run_benchmark"]
 
@@ -39,6 +43,7 @@ class RunOptions:
     network_mode: str = "host"
     host: str = "127.0.0.1"
     labels: dict[str, str] = field(default_factory=dict)
+    gpu_monitor_image: str | None = None  # run `gpu-monitor` in a sibling container of this image
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,24 @@ def _check_sweep(
     return {"_of": point.scenario.name, **metrics}
 
 
+def _telemetry(
+    result: LoadResult,
+    metrics: dict[str, Any],
+    gpu: GpuTelemetry,
+    stats: ContainerStatsSampler | None,
+) -> dict[str, Any]:
+    """GPU and server-container numbers over this trial's measurement window."""
+    w0, w1 = result.window_start_ns, result.window_end_ns
+    if w0 is None or w1 is None:
+        return {"gpu": {"status": "unavailable", "reason": "no measurement window"}}
+    start, end = result.origin_ns + w0, result.origin_ns + w1
+    tokens = metrics.get("tokens", {}).get("output_total")
+    out = {"gpu": gpu.summary(start, end, metrics["counts"]["succeeded"], tokens)}
+    if stats is not None:
+        out["container"] = stats.summary(start, end)
+    return out
+
+
 def run_benchmark(
     config: Config,
     options: RunOptions,
@@ -158,23 +181,43 @@ def run_benchmark(
     results_path = options.output_dir / "results.json"
     error: BaseException | None = None
     try:
-        with open_runtime(
-            config.server,
-            run_id=options.run_id,
-            log=display.log,
-            docker_client=client,
-            network_mode=options.network_mode,
-            host=options.host,
-            labels=options.labels,
-        ) as runtime:
+        with contextlib.ExitStack() as stack:
+            runtime = stack.enter_context(
+                open_runtime(
+                    config.server,
+                    run_id=options.run_id,
+                    log=display.log,
+                    docker_client=client,
+                    network_mode=options.network_mode,
+                    host=options.host,
+                    labels=options.labels,
+                )
+            )
             doc["server"] = _server_section(config, runtime.name, None)
             image = runtime.prepare()
             doc["server"] = _server_section(config, runtime.name, image)
+            gpu = stack.enter_context(
+                gpu_telemetry(
+                    config.server.gpus,
+                    runtime.name,
+                    monitor_image=options.gpu_monitor_image,
+                    docker_client=client,
+                    labels=object_labels(options.run_id, options.labels),
+                    log=display.log,
+                )
+            )
+            doc["gpu"] = gpu.fingerprint
             handle: ServerHandle | None = None
+            stats: contextlib.ExitStack | None = None
+            sampler: ContainerStatsSampler | None = None
             for trial in range(config.trials):
                 if handle is None or not config.reuse:
+                    if stats is not None:
+                        stats.close()
                     runtime.stop()
                     handle = runtime.start()
+                    stats = stack.enter_context(contextlib.ExitStack())
+                    sampler = stats.enter_context(server_stats(client, handle.container_id))
                     doc["instances"].append(
                         {
                             "instance": len(doc["instances"]),
@@ -203,13 +246,19 @@ def run_benchmark(
                         rate=point.rate,
                     )
                     result = run_load(plan, display.load_update)
-                    metrics = {"trial": trial, "instance": len(doc["instances"]) - 1}
+                    metrics: dict[str, Any] = {
+                        "trial": trial,
+                        "instance": len(doc["instances"]) - 1,
+                    }
                     metrics.update(trial_metrics(result, limits=scenario.limits, slo=scenario.slo))
+                    metrics["telemetry"] = _telemetry(result, metrics, gpu, sampler)
                     display.load_finished(metrics)
                     section["trials"].append(metrics)
                     if trial == 0 and point.key is not None:
                         previous = _check_sweep(point, points, metrics, previous, skipped, doc)
                     write_results(doc, results_path)  # a crash later keeps this trial
+            if stats is not None:
+                stats.close()
             runtime.stop()
         doc["status"] = "complete"
     except BaseException as exc:  # KeyboardInterrupt and SystemExit too: write what we have

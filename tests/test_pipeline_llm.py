@@ -43,7 +43,7 @@ scenarios:
     requests: 120
     warmup: {{requests: 8}}
     slo: {{ttft: 200ms, tpot: 20ms}}
-    limits: {{dispatch_lag_p99: 20ms}}
+    limits: {{dispatch_lag_p99: 1s}}
   - name: capped
     protocol: openai
     openai:
@@ -57,7 +57,7 @@ scenarios:
     duration: 1.5s
     sweep: {{rate: [80, 400, 800]}}
     # This test is about the sweep, not this shared machine's timer jitter.
-    limits: {{dispatch_lag_p99: 20ms}}
+    limits: {{dispatch_lag_p99: 1s}}
 trials: 2
 """
     )
@@ -90,6 +90,7 @@ def test_streaming_trials_carry_token_metrics_and_goodput(doc: dict) -> None:
         assert trial["output_tokens_per_s"] == pytest.approx(12 * trial["throughput_rps"], rel=0.1)
         assert trial["slo_attainment"] == pytest.approx(1.0)
         assert trial["vllm"]["completed"] == 120
+        assert trial["telemetry"]["gpu"]["status"] == "unavailable"
         assert trial["vllm"]["mean_ttft_ms"] > 0
 
 

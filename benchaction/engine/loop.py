@@ -282,6 +282,7 @@ async def run_local_async(
         workers=(WorkerStats(time.thread_time() - cpu0, time.perf_counter() - wall0),),
         folded=run.folded,
         messages={k: tuple(v) for k, v in run.messages.items()},
+        origin_ns=run.start_ns,
     )
 
 

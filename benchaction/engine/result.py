@@ -37,3 +37,4 @@ class LoadResult:
     workers: tuple[WorkerStats, ...] = ()
     folded: Aggregate | None = None  # rows dropped from `records` to bound memory, summarised
     messages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # first per error class
+    origin_ns: int = 0  # the run start as perf_counter_ns: aligns telemetry samples with W

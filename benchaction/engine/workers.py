@@ -84,6 +84,7 @@ def merge_results(parts: list[LoadResult]) -> LoadResult:
         workers=tuple(w for p in parts for w in p.workers),
         folded=folded,
         messages=messages,
+        origin_ns=first.origin_ns,
     )
 
 

@@ -41,6 +41,29 @@ _ROWS: tuple[tuple[str, str, tuple[str, ...], int, bool], ...] = (
     ("service time p50", "ms", ("service_time_ms", "p50"), 2, True),
     ("dispatch lag p99", "ms", ("dispatch_lag_ms", "p99"), 3, True),
     ("error rate", "%", ("error_rate",), 3, True),
+    (
+        "GPU utilisation",
+        "% of time",
+        ("telemetry", "gpu", "total", "utilization_gpu_mean_pct"),
+        1,
+        False,
+    ),
+    ("GPU power mean", "W", ("telemetry", "gpu", "total", "power_mean_w"), 1, False),
+    (
+        "GPU energy per request",
+        "J",
+        ("telemetry", "gpu", "total", "energy_per_request_j"),
+        3,
+        False,
+    ),
+    (
+        "GPU energy per output token",
+        "J",
+        ("telemetry", "gpu", "total", "energy_per_output_token_j"),
+        4,
+        False,
+    ),
+    ("server CPU mean", "% of a core", ("telemetry", "container", "cpu_mean_pct"), 1, False),
 )
 
 

@@ -71,6 +71,16 @@ def test_example_benchmark_in_docker(
         assert trial["throughput_rps"] > 150
         assert trial["latency_ms"]["p50"] < 30
         assert trial["errors"] == {}
+        # Docker's stats stream of the server container, over the window: it was busy serving.
+        container = trial["telemetry"]["container"]
+        assert container["samples"] >= 2 and container["cpu_mean_pct"] > 1
+        assert container["memory_max_bytes"] > 1 << 20
+        # No GPU was given to the server: said so, never an error.
+        assert trial["telemetry"]["gpu"]["status"] == "unavailable"
+    assert doc["gpu"] == {
+        "available": False,
+        "reason": "the server gets no GPU (server.gpus is not set)",
+    }
     assert doc["host"]["docker_version"]
     assert _ours(docker_client, run_id) == []
     assert docker_client.networks.list(filters={"label": f"{RUN}={run_id}"}) == []
