@@ -4,6 +4,12 @@ POST /predict  {"inputs": [[f1..f16], ...]}  ->  {"outputs": [[p1..p4], ...], "m
 GET  /health   200 once the weights are loaded (after STARTUP_DELAY seconds)
 GET  /metadata the model's shape and parameter count
 
+The same model also speaks the KServe v2 (Open Inference Protocol) REST API, as Triton, KServe
+and MLServer do: GET /v2/health/ready, GET /v2/models/mlp, and
+POST /v2/models/mlp/infer  {"inputs": [{"name": "INPUT0", "datatype": "FP32", "shape": [n, 16],
+"data": [...]}]}  ->  {"model_name": "mlp", "outputs": [{"name": "OUTPUT0", "datatype": "FP32",
+"shape": [n, 4], "data": [...]}]}.
+
 Environment: PORT (default 8000), HOST (default 127.0.0.1), STARTUP_DELAY (seconds, default 0),
 SLOWDOWN (extra service time as a fraction of the handler's own time, default 0; used to
 inject known regressions), SEED (weights, default 0).
@@ -48,6 +54,27 @@ class MLP:
         return e / e.sum(axis=1, keepdims=True)
 
 
+V2_MODEL = "/v2/models/mlp"
+
+
+def _inputs(body: dict[str, object]) -> np.ndarray:
+    inputs = np.asarray(body["inputs"], dtype=np.float32)
+    if inputs.ndim != 2 or inputs.shape[1] != LAYERS[0] or not 0 < len(inputs) <= MAX_BATCH:
+        raise ValueError(f"inputs must be 1..{MAX_BATCH} rows of {LAYERS[0]} numbers")
+    return inputs
+
+
+def _v2_inputs(body: dict[str, object]) -> np.ndarray:
+    """The INPUT0 tensor of a KServe v2 request, reshaped to its declared shape."""
+    tensors = body["inputs"]
+    if not isinstance(tensors, list) or len(tensors) != 1 or not isinstance(tensors[0], dict):
+        raise ValueError("expected one input tensor, INPUT0")
+    t = tensors[0]
+    if t.get("name") != "INPUT0" or t.get("datatype") != "FP32":
+        raise ValueError("expected INPUT0 of datatype FP32")
+    return _inputs({"inputs": np.asarray(t["data"], dtype=np.float32).reshape(t["shape"])})
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real model servers do
     # Headers and body go out in two writes; with Nagle on, the second waits for the client's
@@ -68,8 +95,18 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self) -> None:
-        if self.path == "/health":
+        if self.path in ("/health", "/v2/health/ready", "/v2/health/live"):
             self._send(200, {"status": "ok"})
+        elif self.path == V2_MODEL:
+            self._send(
+                200,
+                {
+                    "name": "mlp",
+                    "platform": "numpy",
+                    "inputs": [{"name": "INPUT0", "datatype": "FP32", "shape": [-1, LAYERS[0]]}],
+                    "outputs": [{"name": "OUTPUT0", "datatype": "FP32", "shape": [-1, LAYERS[-1]]}],
+                },
+            )
         elif self.path == "/metadata":
             self._send(200, {"layers": list(LAYERS), "parameters": self.model.parameters})
         else:
@@ -79,13 +116,12 @@ class Handler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
-        if self.path != "/predict":
+        if self.path not in ("/predict", V2_MODEL + "/infer"):
             self._send(404, {"error": f"no route {self.path}"})
             return
+        v2 = self.path != "/predict"
         try:
-            inputs = np.asarray(json.loads(raw)["inputs"], dtype=np.float32)
-            if inputs.ndim != 2 or inputs.shape[1] != LAYERS[0] or not 0 < len(inputs) <= MAX_BATCH:
-                raise ValueError(f"inputs must be 1..{MAX_BATCH} rows of {LAYERS[0]} numbers")
+            inputs = _v2_inputs(json.loads(raw)) if v2 else _inputs(json.loads(raw))
         except (ValueError, KeyError, TypeError) as exc:
             self._send(400, {"error": str(exc)})
             return
@@ -96,6 +132,15 @@ class Handler(BaseHTTPRequestHandler):
             until = time.perf_counter() + (time.perf_counter() - started) * self.slowdown
             while time.perf_counter() < until:
                 pass
+        if v2:
+            out = {
+                "name": "OUTPUT0",
+                "datatype": "FP32",
+                "shape": list(outputs.shape),
+                "data": np.round(outputs, 6).ravel().tolist(),
+            }
+            self._send(200, {"model_name": "mlp", "outputs": [out]})
+            return
         self._send(200, {"outputs": np.round(outputs, 6).tolist(), "model": "mlp-16-64-64-4"})
 
 
