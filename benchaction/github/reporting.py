@@ -22,7 +22,9 @@ from benchaction.github.publish import (
 from benchaction.report.comment import comment_marker, render_comment, render_summary
 from benchaction.stats import Comparison, StatsSettings, compare_documents
 
-__all__ = ["GitHubContext", "ReportOutcome", "ReportSettings", "report_to_github"]
+__all__ = ["SAME_JOB_NOTE", "GitHubContext", "ReportOutcome", "ReportSettings", "report_to_github"]
+
+SAME_JOB_NOTE = "ran in the same job (A/B), base and head trials interleaved on this runner"
 
 
 @dataclass(frozen=True)
@@ -102,11 +104,17 @@ def report_to_github(
     settings: ReportSettings,
     *,
     log: Callable[[str], None] = print,
+    same_job_base: Mapping[str, Any] | None = None,
 ) -> ReportOutcome:
-    """Find the baseline, compare, and publish; the job summary and outputs are always written."""
+    """Find the baseline, compare, and publish; the job summary and outputs are always written.
+
+    `same_job_base` (A/B mode) is a base measured in this job: no artifact is looked up then.
+    """
     pr = pull_request_from_event(context.event) if context.event else None
     baseline: BaselineResult | None = None
-    if pr is not None:
+    if same_job_base is not None:
+        baseline = BaselineResult(dict(same_job_base), None, None)
+    elif pr is not None:
         merge_base = _merge_base(client, context.repository, pr.base_ref, pr.head_sha, log)
         baseline = find_baseline(
             client,
@@ -124,8 +132,10 @@ def report_to_github(
     )
     base_doc = baseline.document if baseline is not None else None
     comparison = compare_documents(base_doc, head, stats)
-    provenance = None
-    if baseline is not None and baseline.provenance is not None:
+    provenance: dict[str, Any] | None = None
+    if same_job_base is not None:
+        provenance = {"note": SAME_JOB_NOTE}
+    elif baseline is not None and baseline.provenance is not None:
         p = baseline.provenance
         provenance = {
             "run_id": p.run_id,

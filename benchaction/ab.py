@@ -1,0 +1,190 @@
+"""A/B mode: base and head measured in the same job, trials interleaved, so drift hits both sides.
+
+Each round runs one trial of each side through `run_benchmark` (a fresh server each time), and
+the side that goes first alternates (base, head; head, base; ...). The per-trial documents are
+merged into one base and one head document of the usual results schema, which the ordinary
+comparison then reads. The image of each side is built or pulled once, in its first round.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from benchaction.config import load_config
+from benchaction.config_model import Config
+from benchaction.errors import ConfigError
+from benchaction.pipeline import RunOptions, RunOutcome, run_benchmark
+from benchaction.progress import ProgressDisplay
+from benchaction.results import write_results
+
+__all__ = [
+    "BASE_RESULTS",
+    "AbOutcome",
+    "base_config",
+    "merge_documents",
+    "round_order",
+    "run_ab",
+]
+
+BASE_RESULTS = "base-results.json"
+Side = Literal["base", "head"]
+
+
+@dataclass(frozen=True)
+class AbOutcome:
+    """The merged base and head documents (None: that side never ran), and what stopped the rounds."""
+
+    base: dict[str, Any] | None
+    head: dict[str, Any] | None
+    head_path: Path
+    base_path: Path
+    error: BaseException | None
+
+
+def base_config(
+    head: Config, *, base_image: str | None, base_dir: Path | None, config_rel: Path
+) -> Config:
+    """The base side: the head's scenarios and trials, the server from `base_image` or `base_dir`.
+
+    From a base checkout the base's own `server` section is used (its build context, image,
+    env and resources), so the comparison measures what each branch would deploy.
+    """
+    if base_image is not None:
+        server = dataclasses.replace(head.server, image=base_image, build=None, url=None)
+        return dataclasses.replace(head, server=server)
+    if base_dir is None:
+        raise ConfigError(["A/B mode needs `base-image` or `base-ref`"])
+    path = base_dir / config_rel
+    if not path.is_file():
+        raise ConfigError(
+            [
+                f"base-ref: the base checkout has no {config_rel} (looked for {path}); the base "
+                "branch must have the benchmark config too, or use `base-image` or `mode: artifact`"
+            ]
+        )
+    try:
+        base = load_config(path, profile=head.profile)
+    except ConfigError as exc:
+        raise ConfigError(
+            [f"base-ref: the base branch's config: {p}" for p in exc.problems]
+        ) from None
+    return dataclasses.replace(head, path=base.path, server=base.server)
+
+
+def round_order(rounds: int) -> list[tuple[int, Side]]:
+    """(round, side) in run order: base first in even rounds, head first in odd ones."""
+    order: list[tuple[int, Side]] = []
+    for r in range(rounds):
+        pair: tuple[Side, Side] = ("base", "head") if r % 2 == 0 else ("head", "base")
+        order += [(r, side) for side in pair]
+    return order
+
+
+def merge_documents(docs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One results document from per-trial ones of the same config, trials and instances renumbered."""
+    if not docs:
+        raise ValueError("merge_documents needs at least one document")
+    out = copy.deepcopy(docs[0])
+    out["instances"] = []
+    sections = {s["name"]: s for s in out["scenarios"]}
+    for section in out["scenarios"]:
+        section["trials"] = []
+    trial_offset = 0
+    for doc in docs:
+        offset = len(out["instances"])
+        out["instances"] += [{**i, "instance": offset + i["instance"]} for i in doc["instances"]]
+        trials_here = 0
+        for section in doc["scenarios"]:
+            merged = sections.get(section["name"])
+            if merged is None:
+                continue
+            if "skipped" in section:
+                merged.setdefault("skipped", section["skipped"])
+            for trial in section["trials"]:
+                merged["trials"].append(
+                    {
+                        **trial,
+                        "trial": trial_offset + trial["trial"],
+                        "instance": offset + trial["instance"],
+                    }
+                )
+                trials_here = max(trials_here, trial["trial"] + 1)
+        trial_offset += trials_here
+    errors = [d.get("error") for d in docs if d.get("error")]
+    out["status"] = "complete" if all(d["status"] == "complete" for d in docs) else "partial"
+    out["error"] = errors[0] if errors else None
+    settings = out["config"].get("settings")
+    if isinstance(settings, dict):
+        settings["trials"] = trial_offset
+    return out
+
+
+def _reuse_image(config: Config, outcome: RunOutcome) -> Config:
+    """After a side's first round: its later rounds start the same image by id, no rebuild."""
+    image = outcome.document["server"].get("image")
+    if not image or config.server.url is not None:
+        return config
+    server = dataclasses.replace(config.server, image=str(image["id"]), build=None)
+    return dataclasses.replace(config, server=server)
+
+
+def run_ab(
+    head: Config,
+    base: Config,
+    options: RunOptions,
+    display_for: Callable[[str], ProgressDisplay],
+    *,
+    log: Callable[[str], None] = print,
+) -> AbOutcome:
+    """Interleave `head.trials` rounds of one base and one head trial; write both merged documents.
+
+    `display_for(run_id)` gives each call its display (the action's crash watch needs the id).
+    The merged documents are rewritten after every round, so a cancel keeps what was measured.
+    """
+    configs: dict[Side, Config] = {
+        "base": dataclasses.replace(base, trials=1),
+        "head": dataclasses.replace(head, trials=1),
+    }
+    docs: dict[Side, list[dict[str, Any]]] = {"base": [], "head": []}
+    first_doc: dict[Side, dict[str, Any] | None] = {"base": None, "head": None}
+    head_path = options.output_dir / "results.json"
+    base_path = options.output_dir / BASE_RESULTS
+    error: BaseException | None = None
+    rounds = head.trials
+    with tempfile.TemporaryDirectory(prefix="bench-ab-") as scratch:
+        for r, side in round_order(rounds):
+            run_id = f"{options.run_id}-{side}{r + 1}"
+            log(f"A/B round {r + 1}/{rounds}: {side}")
+            outcome = run_benchmark(
+                configs[side],
+                dataclasses.replace(options, output_dir=Path(scratch) / run_id, run_id=run_id),
+                display_for(run_id),
+            )
+            docs[side].append(outcome.document)
+            if first_doc[side] is None:
+                first_doc[side] = outcome.document
+                configs[side] = _reuse_image(configs[side], outcome)
+            _write(docs, head_path, base_path)
+            if outcome.error is not None:
+                error = outcome.error
+                break
+    merged = _write(docs, head_path, base_path)
+    return AbOutcome(merged.get("base"), merged.get("head"), head_path, base_path, error)
+
+
+def _write(
+    docs: dict[Side, list[dict[str, Any]]], head_path: Path, base_path: Path
+) -> dict[Side, dict[str, Any]]:
+    merged: dict[Side, dict[str, Any]] = {}
+    paths: tuple[tuple[Side, Path], ...] = (("head", head_path), ("base", base_path))
+    for side, path in paths:
+        if docs[side]:
+            merged[side] = merge_documents(docs[side])
+            write_results(merged[side], path)
+    return merged

@@ -1,0 +1,348 @@
+"""The action's inputs and runner environment, read and checked once into a frozen ActionSettings.
+
+Only the entrypoint calls `read_settings`, with a copy of the environment; nothing below it
+reads `os.environ`. Defaults live in action.yml; `INPUT_DEFAULTS` repeats them for runs outside
+the runner (a test keeps the two equal). Every problem is reported at once, each naming the
+input, what was wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from benchaction.errors import ConfigError
+from benchaction.github.reporting import GitHubContext, ReportSettings
+from benchaction.stats import FAIL_ON, StatsSettings
+
+__all__ = [
+    "INPUT_DEFAULTS",
+    "MODES",
+    "ActionSettings",
+    "input_env_name",
+    "read_settings",
+]
+
+MODES = ("artifact", "ab")
+"""artifact: compare with the base branch's stored results; ab: run the base here too."""
+
+INPUT_DEFAULTS: dict[str, str] = {
+    "config": "bench.yml",
+    "profile": "",
+    "image": "",
+    "build-context": "",
+    "dockerfile": "",
+    "mode": "artifact",
+    "base-image": "",
+    "base-ref": "",
+    "baseline-artifact": "bench-results",
+    "fail-on": "regression",
+    "threshold": "0.05",
+    "trials": "",
+    "sweep": "",
+    "github-token": "${{ github.token }}",
+    "comment": "true",
+    "check": "true",
+    "results-dir": ".bench-action",
+}
+"""Every input action.yml declares, with its default there (the token's is an expression)."""
+
+REQUIRED = ("config", "mode", "baseline-artifact", "fail-on", "threshold", "results-dir")
+DEFAULT_WORKSPACE = "/github/workspace"
+_TRUE, _FALSE = ("true", "True", "TRUE"), ("false", "False", "FALSE")
+_ARTIFACT_FORBIDDEN = set('":<>|*?\\/\r\n')
+_SWEEP_RE = re.compile(r"^\s*(?:(concurrency|rate)\s*:)?\s*([0-9.,\s]+)$")
+
+
+def input_env_name(name: str) -> str:
+    """The runner's variable for an input: upper case, spaces to `_`, hyphens kept."""
+    return "INPUT_" + name.replace(" ", "_").upper()
+
+
+@dataclass(frozen=True)
+class ActionSettings:
+    """Everything the action run needs, checked; derived values are worked out here once."""
+
+    workspace: Path
+    config_path: Path
+    profile: str | None
+    overrides: Mapping[str, Any]
+    mode: Literal["artifact", "ab"]
+    base_image: str | None
+    base_dir: Path | None
+    results_dir: Path
+    stats: StatsSettings
+    report: ReportSettings
+    token: str | None
+    github: GitHubContext | None
+    api_url: str | None
+    run_attempt: str
+    output_path: Path | None = None
+    summary_path: Path | None = None
+    not_github_reason: str | None = None
+
+    @property
+    def results_rel(self) -> str:
+        """The results folder relative to the workspace, as later steps of the job name it."""
+        return self.results_dir.relative_to(self.workspace).as_posix()
+
+
+class _Reader:
+    """Collects every input problem, so one run reports all of them."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def get(self, name: str) -> str:
+        raw = self.env.get(input_env_name(name))
+        value = INPUT_DEFAULTS[name] if raw is None else raw.strip()
+        if name in REQUIRED and not value:
+            self.bad(
+                name,
+                "is required but empty",
+                f"set it or drop it to use the default `{INPUT_DEFAULTS[name]}`",
+            )
+        return value
+
+    def bad(self, name: str, what: str, fix: str) -> None:
+        self.problems.append(f"input `{name}` ({input_env_name(name)}) {what}; {fix}")
+
+    def boolean(self, name: str) -> bool:
+        value = self.get(name)
+        if value in _TRUE:
+            return True
+        if value not in _FALSE:
+            self.bad(name, f"must be true or false, got {value!r}", "write `true` or `false`")
+        return False
+
+    def choice(self, name: str, allowed: tuple[str, ...]) -> str:
+        value = self.get(name)
+        if value and value not in allowed:
+            self.bad(
+                name, f"must be one of {', '.join(allowed)}, got {value!r}", "pick one of those"
+            )
+            return allowed[0]
+        return value or allowed[0]
+
+    def fraction(self, name: str) -> float:
+        value = self.get(name)
+        text = value[:-1].strip() if value.endswith("%") else value
+        try:
+            number = float(text) / (100 if value.endswith("%") else 1)
+        except ValueError:
+            number = math.nan
+        if not 0 < number < 1:
+            self.bad(
+                name,
+                f"must be a fraction between 0 and 1 (or a percentage), got {value!r}",
+                "e.g. `0.05` or `5%` for a 5 % practical threshold",
+            )
+            return 0.05
+        return number
+
+    def workspace_path(
+        self, name: str, workspace: Path, *, folder: bool, must_exist: bool
+    ) -> Path | None:
+        value = self.get(name)
+        if not value:
+            return None
+        path = (workspace / value).resolve()
+        if not path.is_relative_to(workspace.resolve()):
+            self.bad(
+                name,
+                f"points outside the workspace: {value!r}",
+                f"give a path relative to the repository checkout ({workspace})",
+            )
+            return None
+        if must_exist and not (path.is_dir() if folder else path.is_file()):
+            kind = "folder" if folder else "file"
+            self.bad(
+                name,
+                f"names a {kind} that does not exist: {value} (looked in {workspace})",
+                "check the path, and check out the repository first (actions/checkout)"
+                + (" into that folder" if folder else ""),
+            )
+            return None
+        return path
+
+
+def _positive_int(reader: _Reader, name: str) -> int | None:
+    value = reader.get(name)
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        reader.bad(name, f"must be a whole number of at least 1, got {value!r}", "e.g. `5`")
+        return None
+    return int(value)
+
+
+def _sweep(reader: _Reader) -> dict[str, Any] | None:
+    value = reader.get("sweep")
+    if not value:
+        return None
+    match = _SWEEP_RE.match(value)
+    levels: list[float] = []
+    if match is not None:
+        try:
+            levels = [float(x) for x in match.group(2).replace(" ", "").split(",") if x]
+        except ValueError:
+            levels = []
+    if not levels:
+        reader.bad(
+            "sweep",
+            f"must list load levels, got {value!r}",
+            "e.g. `1,2,4,8` (concurrency) or `rate:10,50,100` (requests/s, open-loop scenarios)",
+        )
+        return None
+    key = (match.group(1) if match is not None else None) or "concurrency"
+    numbers: list[float] | list[int] = levels
+    if key == "concurrency":
+        numbers = [int(x) for x in levels]
+    return {key: numbers}
+
+
+def _server_overrides(reader: _Reader, workspace: Path) -> dict[str, Any]:
+    image = reader.get("image")
+    context = reader.workspace_path("build-context", workspace, folder=True, must_exist=True)
+    dockerfile = reader.get("dockerfile")
+    if image and (context is not None or reader.get("build-context")):
+        reader.bad(
+            "image",
+            "and `build-context` are both set, but the server comes from one of them",
+            "set `image` to benchmark a ready image, or `build-context` to build one",
+        )
+    if image:
+        return {"image": image}
+    build: dict[str, Any] = {}
+    if context is not None:
+        build["context"] = str(context)
+    if dockerfile:
+        build["dockerfile"] = dockerfile
+    return {"build": build} if build else {}
+
+
+def _event(reader: _Reader, env: Mapping[str, str]) -> dict[str, Any] | None:
+    path = env.get("GITHUB_EVENT_PATH")
+    if not path:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        reader.problems.append(
+            f"GITHUB_EVENT_PATH={path}: the event payload could not be read ({exc}); "
+            "the runner writes it, so run this action in a GitHub Actions job"
+        )
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _github(
+    env: Mapping[str, str], event: Mapping[str, Any] | None
+) -> tuple[GitHubContext | None, str | None]:
+    """The GitHub context, or None and why (outside a workflow nothing is published)."""
+    missing = [
+        k for k in ("GITHUB_REPOSITORY", "GITHUB_API_URL", "GITHUB_RUN_ID") if not env.get(k)
+    ]
+    if missing:
+        return (
+            None,
+            f"not in a GitHub Actions job ({', '.join(missing)} unset): nothing is published",
+        )
+    repo_id = env.get("GITHUB_REPOSITORY_ID", "")
+    if not repo_id.isdigit() and event is not None:
+        repo_id = str((event.get("repository") or {}).get("id", ""))
+
+    def path(name: str) -> Path | None:
+        value = env.get(name)
+        return Path(value) if value else None
+
+    context = GitHubContext(
+        repository=env["GITHUB_REPOSITORY"],
+        repository_id=int(repo_id) if repo_id.isdigit() else 0,
+        server_url=env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/"),
+        run_id=env["GITHUB_RUN_ID"],
+        sha=env.get("GITHUB_SHA", ""),
+        event=event,
+        ref_name=env.get("GITHUB_REF_NAME") or None,
+        output_path=path("GITHUB_OUTPUT"),
+        summary_path=path("GITHUB_STEP_SUMMARY"),
+    )
+    return context, None
+
+
+def read_settings(env: Mapping[str, str]) -> ActionSettings:
+    """Read every input and the runner's variables; raise ConfigError listing every problem."""
+    reader = _Reader(env)
+    workspace = Path(env.get("GITHUB_WORKSPACE") or DEFAULT_WORKSPACE)
+    config_path = reader.workspace_path("config", workspace, folder=False, must_exist=True)
+    mode = reader.choice("mode", MODES)
+    base_image = reader.get("base-image") or None
+    base_dir = reader.workspace_path("base-ref", workspace, folder=True, must_exist=True)
+    has_base_ref = bool(reader.get("base-ref"))
+    if mode == "ab" and (base_image is not None) == has_base_ref:
+        reader.bad(
+            "mode",
+            "is `ab`, which needs exactly one of `base-image` and `base-ref`"
+            + (" (both are set)" if has_base_ref else " (neither is set)"),
+            "set `base-image` to the base's image, or `base-ref` to a checkout of the base "
+            "branch (e.g. `base`, checked out with actions/checkout `path: base`)",
+        )
+    if mode == "artifact" and (base_image is not None or has_base_ref):
+        reader.bad(
+            "mode",
+            "is `artifact`, so `base-image`/`base-ref` would be ignored",
+            "set `mode: ab` to run the base in this job, or remove them",
+        )
+    artifact = reader.get("baseline-artifact")
+    if set(artifact) & _ARTIFACT_FORBIDDEN:
+        reader.bad(
+            "baseline-artifact",
+            f"is not a valid artifact name: {artifact!r}",
+            'artifact names may not contain " : < > | * ? \\ / or line breaks',
+        )
+    server = _server_overrides(reader, workspace)
+    overrides: dict[str, Any] = {"server": server} if server else {}
+    trials = _positive_int(reader, "trials")
+    if trials is not None:
+        overrides["trials"] = trials
+    sweep = _sweep(reader)
+    if sweep is not None:
+        overrides["scenarios"] = {"*": {"sweep": sweep}}
+    fail_on = reader.choice("fail-on", FAIL_ON)
+    threshold = reader.fraction("threshold")
+    comment, check = reader.boolean("comment"), reader.boolean("check")
+    results_dir = reader.workspace_path("results-dir", workspace, folder=True, must_exist=False)
+    token = reader.get("github-token")
+    if token.startswith("${{"):
+        token = ""  # the default expression arrived unevaluated: not run by the runner
+    event = _event(reader, env)
+    github, why = _github(env, event)
+    if results_dir is not None and ".git" in results_dir.relative_to(workspace.resolve()).parts:
+        reader.bad("results-dir", "is inside .git", "use a folder of its own, e.g. `.bench-action`")
+    if reader.problems or config_path is None or results_dir is None:
+        raise ConfigError(reader.problems or ["the action inputs are invalid"])
+    return ActionSettings(
+        workspace=workspace,
+        config_path=config_path,
+        profile=reader.get("profile") or None,
+        overrides=overrides,
+        mode="ab" if mode == "ab" else "artifact",
+        base_image=base_image,
+        base_dir=base_dir,
+        results_dir=results_dir,
+        stats=StatsSettings(threshold=threshold, fail_on=fail_on),
+        report=ReportSettings(artifact_name=artifact, comment=comment, check=check),
+        token=token or None,
+        github=github,
+        api_url=(env.get("GITHUB_API_URL") or "").rstrip("/") or None,
+        run_attempt=env.get("GITHUB_RUN_ATTEMPT", "1"),
+        output_path=Path(env["GITHUB_OUTPUT"]) if env.get("GITHUB_OUTPUT") else None,
+        summary_path=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
+        not_github_reason=why,
+    )

