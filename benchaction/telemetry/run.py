@@ -112,14 +112,18 @@ def gpu_telemetry(
         yield GpuTelemetry(None, "the server gets no GPU (server.gpus is not set)")
         return
     if monitor_image is not None and docker_client is not None and gpus is not None:
-        try:
-            with _sibling_monitor(docker_client, monitor_image, gpus, labels, log) as telemetry:
-                yield telemetry
-            return
-        except Exception as exc:
-            log(f"GPU monitor container could not run: {exc}")
-            yield GpuTelemetry(None, f"the GPU monitor container could not run: {exc}")
-            return
+        # Only starting the monitor may fail quietly; an error of the run itself must pass
+        # through this generator untouched (a second yield would turn it into a RuntimeError).
+        with contextlib.ExitStack() as stack:
+            try:
+                telemetry = stack.enter_context(
+                    _sibling_monitor(docker_client, monitor_image, gpus, labels, log)
+                )
+            except Exception as exc:  # noqa: BLE001 - telemetry must never stop a benchmark
+                log(f"GPU monitor container could not run: {exc}")
+                telemetry = GpuTelemetry(None, f"the GPU monitor container could not run: {exc}")
+            yield telemetry
+        return
     ids = list(gpus.device_ids) if gpus is not None and gpus.device_ids else None
     sampler = GpuSampler(ids)
     status = sampler.start()
