@@ -119,7 +119,7 @@ def gpu_telemetry(
                 telemetry = stack.enter_context(
                     _sibling_monitor(docker_client, monitor_image, gpus, labels, log)
                 )
-            except Exception as exc:  # noqa: BLE001 - telemetry must never stop a benchmark
+            except Exception as exc:
                 log(f"GPU monitor container could not run: {exc}")
                 telemetry = GpuTelemetry(None, f"the GPU monitor container could not run: {exc}")
             yield telemetry

@@ -62,7 +62,7 @@ def test_no_gpu_requested_says_so() -> None:
 class _Refusing:
     """A Docker client whose container creation fails, as an engine without GPUs does."""
 
-    class containers:  # noqa: N801 - mirrors docker.DockerClient.containers
+    class containers:
         @staticmethod
         def create(*args: object, **kwargs: object) -> None:
             raise RuntimeError("could not select device driver")
