@@ -21,7 +21,7 @@ from benchaction.engine.sse import SseStream, completion_usage
 if TYPE_CHECKING:
     from benchaction.engine.run import LoadRun
 
-__all__ = ["BodyUser", "StreamingUser", "VirtualUser", "user_class"]
+__all__ = ["BodyUser", "HeadUser", "StreamingUser", "VirtualUser", "user_class"]
 
 Pending = tuple[bytes, int, int, int, int]  # (request bytes, phase, t_sched, seq, flags)
 
@@ -106,10 +106,6 @@ class VirtualUser(asyncio.Protocol):
 
     # -- httptools callbacks ----------------------------------------------------------------
 
-    def on_headers_complete(self) -> None:
-        if self.run.plan.head:
-            self._complete()  # a HEAD answer has no body whatever Content-Length says
-
     def on_message_complete(self) -> None:
         self._complete()
 
@@ -128,8 +124,6 @@ class VirtualUser(asyncio.Protocol):
         self.inflight = False
         self.served += 1
         self.retried = False
-        if self.run.plan.head:
-            self.parser = httptools.HttpResponseParser(self)
         self._record_answer(now, status)
         if keep_alive:
             self.run.on_free(self, now)
@@ -138,22 +132,19 @@ class VirtualUser(asyncio.Protocol):
             self._close()  # connection_lost wakes the user's task, which reconnects
 
     def _record_answer(self, now: int, status: int) -> None:
-        error = (
-            ErrorClass.OK
-            if status < 400
-            else (ErrorClass.HTTP_5XX if status >= 500 else ErrorClass.HTTP_4XX)
-        )
-        self.run.record(
+        self.run.record_plain(
             self.t_sched,
             self.t_send,
             self.t_first,
             now,
             status,
             self.nbytes,
-            error,
+            ErrorClass.OK
+            if status < 400
+            else (ErrorClass.HTTP_5XX if status >= 500 else ErrorClass.HTTP_4XX),
             self.phase,
             self.seq,
-            flags=self.flags,
+            self.flags,
         )
 
     def send(self, request: bytes, phase: int, t_sched: int, seq: int, flags: int = 0) -> None:
@@ -358,8 +349,26 @@ class StreamingUser(VirtualUser):
             self.run.note_error(error, message)
 
 
-def user_class(stream: bool, needs_body: bool) -> type[VirtualUser]:
-    """The cheapest user that reads what the plan needs from an answer."""
+class HeadUser(VirtualUser):
+    """Sends HEAD requests: the answer ends with its headers, whatever Content-Length says."""
+
+    def on_headers_complete(self) -> None:
+        self._complete()
+
+    def _record_answer(self, now: int, status: int) -> None:
+        # The parser still waits for a body that never comes: start afresh for the next answer.
+        self.parser = httptools.HttpResponseParser(self)
+        super()._record_answer(now, status)
+
+
+def user_class(stream: bool, needs_body: bool, head: bool = False) -> type[VirtualUser]:
+    """The cheapest user that reads what the plan needs from an answer.
+
+    httptools calls only the callbacks a protocol defines, so the plain user defines no body or
+    header callback at all.
+    """
     if stream:
         return StreamingUser
-    return BodyUser if needs_body else VirtualUser
+    if needs_body:
+        return BodyUser
+    return HeadUser if head else VirtualUser

@@ -203,7 +203,7 @@ async def run_local_async(
     progress_every_s: float = 0.5,
 ) -> LoadResult:
     """Run a plan (or one worker's share of it) on the current event loop."""
-    cls = user_class(plan.stream, plan.usage or needs_body(plan.check))
+    cls = user_class(plan.stream, plan.usage or needs_body(plan.check), plan.head)
     open_tasks: set[asyncio.Future[None]] = set()
     run: LoadRun
     if plan.open_loop:

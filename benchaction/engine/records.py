@@ -87,6 +87,7 @@ class _ChunkedTable:
     """Grows by whole chunks so a long run never copies what it already holds."""
 
     width = 0
+    default_row: tuple[int, ...] = ()  # what an unwritten column holds
 
     def __init__(self, chunk_rows: int = 1 << 16) -> None:
         self._chunk_rows = chunk_rows
@@ -97,7 +98,10 @@ class _ChunkedTable:
         self._full_rows = 0
 
     def _grow(self) -> None:
-        chunk = np.zeros(self._chunk_rows * self.width, dtype=np.int64)
+        if any(self.default_row):
+            chunk = np.tile(np.asarray(self.default_row, dtype=np.int64), self._chunk_rows)
+        else:
+            chunk = np.zeros(self._chunk_rows * self.width, dtype=np.int64)
         if self._chunks:
             self._full_rows += self._chunk_rows
         self._chunks.append(chunk)
@@ -140,6 +144,36 @@ class RecordBuffer(_ChunkedTable):
     """Request records, appended once per finished request without numpy calls."""
 
     width = _WIDTH
+    default_row = (0,) * 9 + (-1, -1, 0, -1, -1, 0, 0)
+
+    def append_plain(
+        self,
+        t_sched: int,
+        t_send: int,
+        t_first: int,
+        t_end: int,
+        status: int,
+        nbytes: int,
+        error: int,
+        phase: int,
+        seq: int,
+        flags: int,
+    ) -> None:
+        """Store a request with no token columns (they keep their defaults): the HTTP hot path."""
+        if self._pos >= self._limit:
+            self._grow()
+        v, i = self._view, self._pos
+        v[i] = t_sched
+        v[i + 1] = t_send
+        v[i + 2] = t_first
+        v[i + 3] = t_end
+        v[i + 4] = status
+        v[i + 5] = nbytes
+        v[i + 6] = error
+        v[i + 7] = phase
+        v[i + 8] = seq
+        v[i + 15] = flags
+        self._pos = i + _WIDTH
 
     def append(
         self,
