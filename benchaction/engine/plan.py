@@ -12,8 +12,8 @@ __all__ = ["LoadPlan", "available_cores", "plan_for", "prepare_requests"]
 
 USER_AGENT = "bench-action/0.1"
 DEFAULT_COUNT_RUN_LIMIT_S = 3600.0
-DEFAULT_FOLD_ROWS = 1 << 20
-"""Rows a worker keeps exactly (128 MiB) before it folds the oldest into histograms."""
+DEFAULT_FOLD_ROWS = 1 << 19
+"""Rows a worker keeps exactly (64 MiB) before it folds the oldest into histograms."""
 
 OPEN_LOOP_RATE_PER_WORKER = 1000.0
 """Open loop adds a worker per this many requests/s: each one spins its core near arrivals."""
