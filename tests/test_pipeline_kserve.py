@@ -40,6 +40,7 @@ scenarios:
     check: {{status: 200, json: outputs.0.datatype, equals: FP32}}
     concurrency: 2
     requests: 150
+    limits: {{dispatch_lag_p99: 1s}}  # server and client share two cores here
   - name: wrong-type
     protocol: kserve-v2
     kserve:
