@@ -254,6 +254,8 @@ def run_benchmark(
                     metrics["telemetry"] = _telemetry(result, metrics, gpu, sampler)
                     display.load_finished(metrics)
                     section["trials"].append(metrics)
+                    # A server that died mid-trial would otherwise only show as errors.
+                    runtime.ensure_running()
                     if trial == 0 and point.key is not None:
                         previous = _check_sweep(point, points, metrics, previous, skipped, doc)
                     write_results(doc, results_path)  # a crash later keeps this trial

@@ -173,13 +173,19 @@ class DockerRuntime(RuntimeBase):
             )
         return message
 
-    def _check_alive(self, container: Container, url: str) -> None:
+    def ensure_running(self) -> None:
+        """Raise with the exit code and log tail if the current container died since it started."""
+        if self._current is not None:
+            self._check_alive(self._current, "", when="during the measurement")
+
+    def _check_alive(self, container: Container, url: str, when: str = "") -> None:
+        when = when or f"while waiting for readiness at {url}"
         try:
             container.reload()
         except docker.errors.NotFound:
             raise ServingError(
-                f"server container {container.name} disappeared while waiting for readiness "
-                f"at {url} (was it removed by another process?)"
+                f"server container {container.name} disappeared {when} "
+                "(was it removed by another process?)"
             ) from None
         state: dict[str, Any] = container.attrs.get("State") or {}
         restarts = int(container.attrs.get("RestartCount") or 0)
@@ -191,7 +197,7 @@ class DockerRuntime(RuntimeBase):
         if restarts:
             how += f" and was restarted {restarts} time(s)"
         raise ServingError(
-            f"server container {how} while waiting for readiness at {url}"
+            f"server container {how} {when}"
             + format_tail(self._recent_logs(container), "the container log")
         )
 

@@ -52,6 +52,10 @@ class ServerRuntime(Protocol):
         """Stop and remove the current instance; does nothing when none is running."""
         ...
 
+    def ensure_running(self) -> None:
+        """Raise ServingError, with its exit code and log tail, if the current instance died."""
+        ...
+
     def close(self) -> None:
         """Remove every instance this runtime started; idempotent and safe on a signal path."""
         ...

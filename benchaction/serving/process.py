@@ -109,7 +109,12 @@ class ProcessRuntime(RuntimeBase):
             pid=pid,
         )
 
-    def _check_alive(self, url: str) -> None:
+    def ensure_running(self) -> None:
+        """Raise with the exit code and output tail if the server process died since it started."""
+        self._check_alive("", when="during the measurement")
+
+    def _check_alive(self, url: str, when: str = "") -> None:
+        when = when or f"while waiting for readiness at {url}"
         code = self._proc.poll() if self._proc is not None else None
         if code is None:
             return
@@ -118,7 +123,7 @@ class ProcessRuntime(RuntimeBase):
         else:
             how = f"exited with code {code}"
         raise ServingError(
-            f"server process {how} while waiting for readiness at {url}\n"
+            f"server process {how} {when}\n"
             f"  command: {shlex.join(self.process.command)} (in {self.process.cwd})"
             + format_tail(self._recent_output(), "its output")
         )

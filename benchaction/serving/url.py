@@ -38,6 +38,9 @@ class UrlRuntime(RuntimeBase):
         """Nothing to prepare: the server at the URL is not ours to build."""
         return None
 
+    def ensure_running(self) -> None:
+        """A URL target is not ours to watch: its failures show as errors in the trial."""
+
     def start(self) -> ServerHandle:
         """Wait until the URL answers the readiness probe; no cold start is measured."""
         wait_until_ready(

@@ -1,0 +1,79 @@
+"""A server that dies mid-measurement stops the run with its exit code and last words, and the
+trials measured before it are kept."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from benchaction.config import load_config
+from benchaction.errors import ServingError
+from benchaction.pipeline import RunOptions, run_benchmark
+from benchaction.progress import ProgressDisplay
+
+# Answers 250 requests, then says why and exits with code 3.
+SERVER = """
+import os, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+served = 0
+
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    def log_message(self, *a):
+        pass
+    def do_GET(self):
+        global served
+        served += 1
+        if served > 250:
+            print("out of model memory after", served - 1, "answers", file=sys.stderr, flush=True)
+            os._exit(3)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+"""
+
+
+def test_a_server_dying_mid_run_stops_it_with_the_log_tail(tmp_path: Path, free_port: int) -> None:
+    (tmp_path / "server.py").write_text(SERVER)
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "bench.yml").write_text(
+        f"""
+version: 1
+name: crash
+server:
+  runtime: process
+  build: {{context: .}}
+  port: {free_port}
+  process: {{command: [python3, server.py]}}
+  ready: {{path: /, timeout: 10s}}
+scenarios:
+  - name: first
+    concurrency: 1
+    requests: 120
+  - name: second
+    concurrency: 1
+    duration: 1s
+    timeout: 2s
+trials: 1
+"""
+    )
+    outcome = run_benchmark(
+        load_config(tmp_path / "bench.yml"),
+        RunOptions(output_dir=tmp_path / "out", run_id="crash"),
+        ProgressDisplay(io.StringIO()),
+    )
+    assert isinstance(outcome.error, ServingError)
+    message = str(outcome.error)
+    assert "exited with code 3 during the measurement" in message
+    assert "out of model memory after 250 answers" in message
+    doc = outcome.document
+    assert doc["status"] == "partial"
+    first, second = doc["scenarios"]
+    assert first["trials"][0]["counts"]["succeeded"] == 120
+    # The trial during which it died is kept too, with its errors.
+    assert second["trials"][0]["errors"]
