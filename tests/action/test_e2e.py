@@ -55,6 +55,7 @@ def _predict(name: str = "predict", duration: str = "1s") -> str:
     duration: {duration}
     warmup: 0.2s
     timeout: 2s
+    limits: {{dispatch_lag_p99: 1s}}  # model, action and client share two cores here
 """
 
 
