@@ -77,3 +77,36 @@ trials: 1
     assert first["trials"][0]["counts"]["succeeded"] == 120
     # The trial during which it died is kept too, with its errors.
     assert second["trials"][0]["errors"]
+
+
+def test_a_port_taken_by_another_process_is_refused_before_starting(tmp_path: Path) -> None:
+    """Otherwise the other process would answer the readiness probe and take the load."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        (tmp_path / "server.py").write_text(SERVER)
+        (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+        (tmp_path / "bench.yml").write_text(
+            f"""
+version: 1
+server:
+  runtime: process
+  build: {{context: .}}
+  port: {port}
+  process: {{command: [python3, server.py]}}
+scenarios:
+  - {{name: first, requests: 10}}
+trials: 1
+"""
+        )
+        outcome = run_benchmark(
+            load_config(tmp_path / "bench.yml"),
+            RunOptions(output_dir=tmp_path / "out", run_id="taken"),
+            ProgressDisplay(io.StringIO()),
+        )
+    assert isinstance(outcome.error, ServingError)
+    assert f"port {port} on 127.0.0.1 is already in use by another process" in str(outcome.error)
+    assert outcome.document["scenarios"][0]["trials"] == []

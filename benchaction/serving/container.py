@@ -17,7 +17,13 @@ from ..errors import ServingError
 from .images import build_image, image_tag, name_part, pull_image, server_slug
 from .interface import ImageInfo, RuntimeBase, RuntimeName, ServerHandle
 from .labels import object_labels
-from .readiness import LOG_TAIL_LINES, format_tail, http_base_url, wait_until_ready
+from .readiness import (
+    LOG_TAIL_LINES,
+    ensure_port_free,
+    format_tail,
+    http_base_url,
+    wait_until_ready,
+)
 
 __all__ = ["DockerRuntime", "device_requests"]
 
@@ -95,6 +101,8 @@ class DockerRuntime(RuntimeBase):
         self._count += 1
         name = f"benchaction-{self._slug}-{name_part(self.run_id)}-{self._count}"
         port = self.spec.port
+        if self._network_mode == "host" or self._network_mode.startswith("container:"):
+            ensure_port_free(self._host, port, "the server container")
         base_url = http_base_url(self._host, port)
         ready_url = base_url + self.spec.ready.path
         self._names.append(name)

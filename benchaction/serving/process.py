@@ -15,7 +15,13 @@ from pathlib import Path
 from ..config_model import ProcessSpec, ServerSpec
 from ..errors import ServingError
 from .interface import RuntimeBase, RuntimeName, ServerHandle
-from .readiness import LOG_TAIL_LINES, format_tail, http_base_url, wait_until_ready
+from .readiness import (
+    LOG_TAIL_LINES,
+    ensure_port_free,
+    format_tail,
+    http_base_url,
+    wait_until_ready,
+)
 
 __all__ = ["ProcessRuntime"]
 
@@ -57,6 +63,7 @@ class ProcessRuntime(RuntimeBase):
         if "PORT" not in self.spec.env:
             env["PORT"] = str(self.spec.port)
         command = list(self.process.command)
+        ensure_port_free(self._host, self.spec.port, "the server process")
         if not Path(self.process.cwd).is_dir():
             raise ServingError(
                 f"server.process.cwd {self.process.cwd} does not exist or is not a folder"

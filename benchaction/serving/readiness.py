@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import socket
 import time
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
@@ -14,6 +15,20 @@ __all__ = ["LOG_TAIL_LINES", "format_tail", "http_base_url", "probe_once", "wait
 
 LOG_TAIL_LINES = 50
 _MAX_POLL_TIMEOUT_S = 2.0
+
+
+def ensure_port_free(host: str, port: int, who: str) -> None:
+    """Refuse to start when something already listens where the server will: the readiness
+    probe would be answered, and the load taken, by that other process."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            pass
+    except OSError:
+        return
+    raise ServingError(
+        f"port {port} on {host} is already in use by another process, so {who} could not be "
+        f"measured alone there; stop that process or choose another server.port"
+    )
 
 
 def http_base_url(host: str, port: int) -> str:
