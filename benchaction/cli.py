@@ -5,45 +5,33 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
-import signal
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from benchaction import __version__
-from benchaction.config import load_config
-from benchaction.config_model import RUNTIMES, Config
-from benchaction.errors import BenchActionError, ConfigError, ServingError
-from benchaction.pipeline import RunOptions, RunOutcome, run_benchmark
+from benchaction.config import RUNTIMES, Config, load_config
+from benchaction.errors import (
+    BenchActionError,
+    ConfigError,
+    ExitCode,
+    ServingError,
+    cancel_on_signals,
+    exit_code,
+)
+from benchaction.flow.measure import RunOptions, RunOutcome, new_run_id, run_benchmark
+from benchaction.flow.verdict import Baseline, judge
 from benchaction.progress import ProgressDisplay
-from benchaction.report import render_markdown
-from benchaction.report.comparison import render_comparison
-from benchaction.results import load_results
-from benchaction.stats import FAIL_ON, StatsSettings, compare_documents, parse_gate
-from benchaction.stats.metrics import metric_by_name
+from benchaction.report import render_comparison, render_markdown
+from benchaction.results import load_results, metric_by_name
+from benchaction.stats import FAIL_ON, StatsSettings, parse_gate, parse_share
 from benchaction.telemetry import run_monitor, stop_on_eof
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEMO_CONFIG = Path("examples") / "numpy-mlp" / "bench.yml"
-
-
-class Terminated(BaseException):
-    """Raised in the main thread on SIGTERM so every `finally` (container removal) runs."""
-
-
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise Terminated(f"stopped by signal {signal.Signals(signum).name}")
-
-
-def _new_run_id() -> str:
-    return time.strftime("%Y%m%d%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -63,19 +51,19 @@ def _finish(outcome: RunOutcome, output_dir: Path, *, quiet: bool) -> int:
         sys.stdout.write(report)
     print(f"results: {outcome.results_path}\nreport:  {report_path}", file=sys.stderr)
     if outcome.error is None:
-        return EXIT_OK
-    if isinstance(outcome.error, KeyboardInterrupt | Terminated):
+        return ExitCode.OK
+    if isinstance(outcome.error, KeyboardInterrupt):
         print(f"interrupted: {outcome.error or 'SIGINT'}; partial results kept", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     print(f"error: {outcome.error}", file=sys.stderr)
     if not isinstance(outcome.error, BenchActionError):
         raise outcome.error  # a bug, not a user error: show the traceback
-    return EXIT_FAILED
+    return exit_code(outcome.error)
 
 
 def _run_config(config: Config, args: argparse.Namespace) -> RunOutcome:
     display = ProgressDisplay()
-    options = RunOptions(output_dir=Path(args.output), run_id=_new_run_id())
+    options = RunOptions(output_dir=Path(args.output), run_id=new_run_id())
     display.log(
         f"bench-action {__version__}: {config.name}, {len(config.scenarios)} scenario(s) x "
         f"{config.trials} trial(s), runtime {config.server.runtime}, run id {options.run_id}"
@@ -126,30 +114,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     sys.stdout.write(render_markdown(load_results(args.results)))
-    return EXIT_OK
+    return ExitCode.OK
+
+
+def _share(flag: str, text: str) -> float:
+    try:
+        return parse_share(text)
+    except ValueError as exc:
+        raise ConfigError([f"{flag}: {exc}"]) from None
 
 
 def _stats_settings(args: argparse.Namespace) -> StatsSettings:
     thresholds: dict[str, float] = {}
     for item in args.threshold_for or []:
         name, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError([f"--threshold-for {item!r}: expected METRIC=FRACTION"])
         try:
             metric_by_name(name.strip())
-            thresholds[name.strip()] = float(value)
-        except (KeyError, ValueError) as exc:
+        except KeyError as exc:
             raise ConfigError(
                 [
                     f"--threshold-for {item!r}: expected METRIC=FRACTION, e.g. latency_p99_ms=0.1 ({exc})"
                 ]
             ) from None
-        if not sep:
-            raise ConfigError([f"--threshold-for {item!r}: expected METRIC=FRACTION"])
-    for name, value in (("--alpha", args.alpha), ("--threshold", args.threshold)):
-        if not 0 < value < 1:
-            raise ConfigError([f"{name}: expected a fraction between 0 and 1, got {value}"])
+        thresholds[name.strip()] = _share(f"--threshold-for {item!r}", value)
     return StatsSettings(
-        alpha=args.alpha,
-        threshold=args.threshold,
+        alpha=_share("--alpha", args.alpha),
+        threshold=_share("--threshold", args.threshold),
         thresholds=thresholds,
         min_trials=args.min_trials,
         fail_on=args.fail_on,
@@ -161,11 +153,12 @@ def _stats_settings(args: argparse.Namespace) -> StatsSettings:
 def cmd_compare(args: argparse.Namespace) -> int:
     settings = _stats_settings(args)
     base, head = load_results(args.base), load_results(args.head)
-    comparison = compare_documents(base, head, settings)
+    verdict = judge(head, Baseline(base, {"note": f"file {args.base}"}), settings)
+    comparison = verdict.comparison
     sys.stdout.write(render_comparison(comparison, base, head))
     if args.json:
         Path(args.json).write_text(json.dumps(comparison.to_json(), indent=1) + "\n")
-    return EXIT_FAILED if comparison.failed else EXIT_OK
+    return ExitCode.FAILED if comparison.failed else ExitCode.OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -174,7 +167,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{args.config}: valid; {len(config.scenarios)} scenario(s), {config.trials} trial(s), "
         f"config {config.hash()[:19]}"
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_gpu_monitor(args: argparse.Namespace) -> int:
@@ -192,8 +185,8 @@ def cmd_gpu_monitor(args: argparse.Namespace) -> int:
             gpus=gpus,
             stop=stop,
         )
-    except (KeyboardInterrupt, Terminated):
-        return EXIT_OK  # run_monitor has said goodbye on the way out
+    except KeyboardInterrupt:
+        return ExitCode.OK  # run_monitor has said goodbye on the way out
     finally:
         try:
             sys.stdout.flush()
@@ -241,13 +234,13 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("base", help="the baseline results.json")
     cmp_.add_argument("head", help="the results.json to judge")
     cmp_.add_argument(
-        "--threshold", type=float, default=0.05, help="practical threshold (default 0.05 = 5 %%)"
+        "--threshold", default="0.05", help="practical threshold, 0.05 or 5%% (default 5 %%)"
     )
     cmp_.add_argument(
         "--threshold-for", action="append", metavar="METRIC=FRACTION", help="per-metric threshold"
     )
     cmp_.add_argument(
-        "--alpha", type=float, default=0.05, help="significance after FDR control (default 0.05)"
+        "--alpha", default="0.05", help="significance after FDR control (default 0.05)"
     )
     cmp_.add_argument(
         "--min-trials", type=int, default=3, help="fewer valid trials a side: inconclusive"
@@ -285,18 +278,16 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `benchaction` console script."""
     args = _parser().parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        code: int = args.func(args)
-        return code
+        with cancel_on_signals():
+            code: int = args.func(args)
+            return code
     except BenchActionError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILED
-    except (KeyboardInterrupt, Terminated):
+        return exit_code(exc)
+    except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        return ExitCode.INTERRUPTED
 
 
 if __name__ == "__main__":

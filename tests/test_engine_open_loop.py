@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchaction.config_model import Arrivals
+from benchaction.config.model import Arrivals
 from benchaction.engine import ErrorClass, LoadPlan, Phase, prepare_requests, run_load
 from tests.httpserver import Behaviour, serving
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from benchaction.config_model import Arrivals
+from benchaction.config.model import Arrivals
 from benchaction.engine import ErrorClass, Flag, LoadPlan, LoadResult, prepare_requests, run_load
 from tests.streamserver import stream_server
 

@@ -13,7 +13,7 @@ import pytest
 from benchaction.cli import main
 from benchaction.config import load_config
 from benchaction.errors import ResultsError
-from benchaction.pipeline import RunOptions, run_benchmark
+from benchaction.flow.measure import RunOptions, run_benchmark
 from benchaction.progress import ProgressDisplay
 from benchaction.report import render_markdown
 from benchaction.results import load_results, results_schema, validate_results, write_results

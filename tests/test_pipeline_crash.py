@@ -8,7 +8,7 @@ from pathlib import Path
 
 from benchaction.config import load_config
 from benchaction.errors import ServingError
-from benchaction.pipeline import RunOptions, run_benchmark
+from benchaction.flow.measure import RunOptions, run_benchmark
 from benchaction.progress import ProgressDisplay
 
 # Answers 250 requests, then says why and exits with code 3.

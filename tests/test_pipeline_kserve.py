@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchaction.config import load_config
-from benchaction.pipeline import RunOptions, run_benchmark
+from benchaction.flow.measure import RunOptions, run_benchmark
 from benchaction.progress import ProgressDisplay
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "numpy-mlp"

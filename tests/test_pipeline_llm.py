@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from benchaction.config import load_config
-from benchaction.pipeline import RunOptions, run_benchmark
+from benchaction.flow.measure import RunOptions, run_benchmark
 from benchaction.progress import ProgressDisplay
 from benchaction.report import render_markdown
 from benchaction.results import results_schema

@@ -1,10 +1,10 @@
 """The load generator: closed- and open-loop users on asyncio Protocols and httptools."""
 
 from benchaction.engine.loop import Progress
-from benchaction.engine.metrics import MIN_SAMPLES, trial_metrics
 from benchaction.engine.plan import LoadPlan, plan_for, prepare_requests
 from benchaction.engine.records import ErrorClass, Events, Flag, Phase, Records
 from benchaction.engine.result import LoadResult, WorkerStats
+from benchaction.engine.trial_metrics import MIN_SAMPLES, trial_metrics
 from benchaction.engine.workers import run_load
 
 __all__ = [

@@ -1,4 +1,7 @@
-"""GitHub access for the container action: REST client, baseline lookup, publishing, file commands."""
+"""GitHub access: REST client, baseline lookup, publishing text it is given, workflow file commands.
+
+Nothing here compares or renders; `flow.verdict` hands these functions finished texts.
+"""
 
 from benchaction.github.baseline import BaselineResult, Provenance, find_baseline
 from benchaction.github.client import (
@@ -10,22 +13,20 @@ from benchaction.github.client import (
     RateLimited,
 )
 from benchaction.github.publish import (
+    COMMENT_LIMIT,
+    Conclusion,
     PullRequest,
     publish_check,
     pull_request_from_event,
+    should_write,
     upsert_comment,
-)
-from benchaction.github.reporting import (
-    GitHubContext,
-    ReportOutcome,
-    ReportSettings,
-    report_to_github,
 )
 
 __all__ = [
+    "COMMENT_LIMIT",
     "BaselineResult",
+    "Conclusion",
     "GitHubClient",
-    "GitHubContext",
     "GitHubError",
     "Gone",
     "NotFound",
@@ -33,11 +34,9 @@ __all__ = [
     "Provenance",
     "PullRequest",
     "RateLimited",
-    "ReportOutcome",
-    "ReportSettings",
     "find_baseline",
     "publish_check",
     "pull_request_from_event",
-    "report_to_github",
+    "should_write",
     "upsert_comment",
 ]

@@ -30,7 +30,7 @@ from benchaction.github.client import (
     PermissionDenied,
     permission_hint,
 )
-from benchaction.results import validate_results
+from benchaction.results import ResultsDocument, validate_results
 
 __all__ = ["MAX_CANDIDATES", "BaselineResult", "Provenance", "find_baseline"]
 
@@ -61,7 +61,7 @@ class BaselineResult:
     used, so the summary can say why the baseline is older than expected.
     """
 
-    document: dict[str, Any] | None
+    document: ResultsDocument | None
     provenance: Provenance | None
     reason: str | None
     skipped: tuple[str, ...] = ()
@@ -232,7 +232,7 @@ def _ordered_candidates(
 
 def _read_artifact(
     client: GitHubClient, repository: str, artifact: dict[str, Any], results_file: str
-) -> dict[str, Any]:
+) -> ResultsDocument:
     """Download the zip and return its checked results document, or raise _Unusable."""
     url = artifact.get("archive_download_url") or (
         f"/repos/{repository}/actions/artifacts/{int(artifact['id'])}/zip"
@@ -260,7 +260,7 @@ def _read_artifact(
         validate_results(document, source=results_file)
     except ResultsError as exc:
         raise _Unusable(_one_line(str(exc))) from None
-    result: dict[str, Any] = document
+    result: ResultsDocument = document
     return result
 
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from benchaction.github.client import GitHubClient, PermissionDenied
-from benchaction.report.comment import COMMENT_LIMIT
 
 __all__ = [
     "ANNOTATIONS_PER_REQUEST",
@@ -31,6 +30,7 @@ __all__ = [
 ]
 
 BOT_LOGIN = "github-actions[bot]"
+COMMENT_LIMIT = 65_536  # characters GitHub accepts in an issue comment body
 SUMMARY_LIMIT = 65_535  # characters in a check run's output.summary
 ANNOTATIONS_PER_REQUEST = 50
 STATUS_DESCRIPTION_LIMIT = 140

@@ -1,5 +1,23 @@
-"""Rendering results for people: Jinja2 templates under report/templates."""
+"""Rendering results for people: the run report, the comparison table, the PR comment and summary.
 
+Jinja2 templates under report/templates; every function takes data and returns text.
+"""
+
+from benchaction.report.comment import (
+    comment_marker,
+    render_comment,
+    render_failure,
+    render_summary,
+)
+from benchaction.report.comparison import render_comparison
 from benchaction.report.markdown import render_markdown, summarize_scenarios
 
-__all__ = ["render_markdown", "summarize_scenarios"]
+__all__ = [
+    "comment_marker",
+    "render_comment",
+    "render_comparison",
+    "render_failure",
+    "render_markdown",
+    "render_summary",
+    "summarize_scenarios",
+]

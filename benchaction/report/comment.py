@@ -12,11 +12,12 @@ from typing import Any
 
 from benchaction.report.comparison import comparison_context
 from benchaction.report.markdown import ENV, summarize_scenarios
+from benchaction.results import ResultsDocument
 from benchaction.stats import Comparison
 
-__all__ = ["COMMENT_LIMIT", "comment_marker", "render_comment", "render_summary"]
+__all__ = ["comment_marker", "render_comment", "render_failure", "render_summary"]
 
-COMMENT_LIMIT = 65_536  # characters GitHub accepts in an issue comment body
+DETAIL_LIMIT = 20_000  # characters of an error shown in a comment; the log has all of it
 
 _CHART_PERCENTILES = ("p50", "p90", "p99")
 
@@ -27,10 +28,10 @@ def comment_marker(config_name: str) -> str:
     return f"<!-- bench-action:{safe} -->"
 
 
-def _latency_medians(doc: Mapping[str, Any] | None) -> dict[str, list[float]]:
+def _latency_medians(doc: ResultsDocument | None) -> dict[str, list[float]]:
     """Per scenario, the median over trials of p50, p90 and p99 latency (only complete sets)."""
     out: dict[str, list[float]] = {}
-    for s in summarize_scenarios(dict(doc)) if doc is not None else []:
+    for s in summarize_scenarios(doc) if doc is not None else []:
         by = {r.label: r.median for r in s["rows"]}
         vals = [by.get(f"latency {p}") for p in _CHART_PERCENTILES]
         if all(v is not None for v in vals):
@@ -60,8 +61,8 @@ def _chart(scenario: str, base: list[float] | None, head: list[float] | None) ->
 def _render(
     template: str,
     comparison: Comparison,
-    base: Mapping[str, Any] | None,
-    head: Mapping[str, Any],
+    base: ResultsDocument | None,
+    head: ResultsDocument,
     *,
     marker: str,
     provenance: Mapping[str, Any] | None,
@@ -70,12 +71,12 @@ def _render(
     details: bool,
     max_rows: int | None,
 ) -> str:
-    ctx = comparison_context(comparison, None if base is None else dict(base), dict(head))
+    ctx = comparison_context(comparison, base, head)
     hidden = 0
     if max_rows is not None and len(ctx["rows"]) > max_rows:
         hidden = len(ctx["rows"]) - max_rows
         ctx["rows"] = ctx["rows"][:max_rows]
-    scenarios = summarize_scenarios(dict(head)) if details else []
+    scenarios = summarize_scenarios(head) if details else []
     if scenarios:
         b, h = _latency_medians(base), _latency_medians(head)
         charts = {
@@ -97,14 +98,14 @@ def _render(
 
 def render_comment(
     comparison: Comparison,
-    base: Mapping[str, Any] | None,
-    head: Mapping[str, Any],
+    base: ResultsDocument | None,
+    head: ResultsDocument,
     *,
     marker: str,
     provenance: Mapping[str, Any] | None = None,
     no_baseline_reason: str | None = None,
     summary_url: str | None = None,
-    limit: int = COMMENT_LIMIT,
+    limit: int,
 ) -> str:
     """The PR comment body, never longer than `limit` characters."""
     kw: dict[str, Any] = {
@@ -129,8 +130,8 @@ def render_comment(
 
 def render_summary(
     comparison: Comparison,
-    base: Mapping[str, Any] | None,
-    head: Mapping[str, Any],
+    base: ResultsDocument | None,
+    head: ResultsDocument,
     *,
     provenance: Mapping[str, Any] | None = None,
     no_baseline_reason: str | None = None,
@@ -148,3 +149,28 @@ def render_summary(
         details=True,
         max_rows=None,
     )
+
+
+def render_failure(
+    marker: str,
+    title: str,
+    detail: str,
+    partial: ResultsDocument | None,
+    run_url: str | None,
+) -> str:
+    """The comment and summary of a run that did not finish: what failed, and its own words."""
+    if len(detail) > DETAIL_LIMIT:
+        detail = detail[:DETAIL_LIMIT] + "\n… (cut; see the job log)"
+    fence = "```"
+    while fence in detail:
+        fence += "`"
+    lines = [marker] if marker else []
+    lines += [f"### ❌ bench-action: {title}", "", f"{fence}text", detail, fence, ""]
+    if partial is not None:
+        done = sum(len(s["trials"]) for s in partial["scenarios"])
+        lines.append(
+            f"Scenario trials finished before it stopped: {done} (kept in the results file)."
+        )
+    if run_url:
+        lines.append(f"Details: [job log]({run_url}).")
+    return "\n".join(lines) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchaction.report.markdown import ENV
+from benchaction.results import ResultsDocument
 from benchaction.stats import Comparison, MetricComparison
 
 __all__ = ["EMOJI", "comparison_context", "render_comparison"]
@@ -43,7 +44,7 @@ def _headline(comparison: Comparison) -> MetricComparison | None:
 
 
 def comparison_context(
-    comparison: Comparison, base: dict[str, Any] | None, head: dict[str, Any]
+    comparison: Comparison, base: ResultsDocument | None, head: ResultsDocument
 ) -> dict[str, Any]:
     """What the comparison templates read; shared by the CLI report, the comment and the summary."""
     rows = [
@@ -71,7 +72,7 @@ def comparison_context(
 
 
 def render_comparison(
-    comparison: Comparison, base: dict[str, Any] | None, head: dict[str, Any]
+    comparison: Comparison, base: ResultsDocument | None, head: ResultsDocument
 ) -> str:
     """The comparison report; `base` None means there was no baseline to compare with."""
     return ENV.get_template("comparison.md.j2").render(**comparison_context(comparison, base, head))

@@ -11,6 +11,8 @@ from typing import Any
 
 import jinja2
 
+from benchaction.results import ResultsDocument
+
 __all__ = [
     "ENV",
     "MetricRow",
@@ -102,7 +104,7 @@ def _reason(skipped: str | None) -> str | None:
     return None if skipped is None else skipped.removeprefix("not run: ")
 
 
-def summarize_scenarios(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def summarize_scenarios(doc: ResultsDocument) -> list[dict[str, Any]]:
     """Per scenario: the aggregated rows, trial counts, and why any trial was invalid."""
     out = []
     for scenario in doc["scenarios"]:
@@ -224,7 +226,7 @@ ENV.filters["md"] = md_escape
 ENV.filters["num"] = _fmt
 
 
-def render_markdown(doc: dict[str, Any]) -> str:
+def render_markdown(doc: ResultsDocument) -> str:
     """The human report of one results document (complete or partial)."""
     cold = [i["cold_start_s"] for i in doc["instances"] if i["cold_start_s"] is not None]
     scenarios = summarize_scenarios(doc)

@@ -5,7 +5,7 @@ The rest of bench-action uses only what is exported here; the modules behind it 
 
 from __future__ import annotations
 
-from .engine import docker_engine
+from .docker_client import docker_engine
 from .interface import ImageInfo, ServerHandle, ServerRuntime
 from .labels import MANAGED, OWNER, OWNER_CONTAINER, RUN, sweep_stale
 from .runtime import open_runtime

@@ -6,10 +6,10 @@ from collections.abc import Callable, Mapping
 
 import docker
 
-from ..config_model import ServerSpec
+from ..config.model import ServerSpec
 from ..errors import ServingError
 from .container import DockerRuntime
-from .engine import docker_engine, engine_address
+from .docker_client import docker_engine, engine_address
 from .interface import ServerRuntime
 from .process import ProcessRuntime
 from .url import UrlRuntime

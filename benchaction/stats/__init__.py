@@ -8,24 +8,21 @@ from benchaction.stats.compare import (
 )
 from benchaction.stats.estimate import Change, estimate_change, trials_needed
 from benchaction.stats.fdr import bh_adjust
-from benchaction.stats.metrics import METRICS, MetricDef
-from benchaction.stats.settings import FAIL_ON, Gate, StatsSettings, parse_gate
-from benchaction.stats.verdict import (
+from benchaction.stats.overall import (
     Comparison,
     GateResult,
     compare_documents,
     fingerprint_differences,
 )
+from benchaction.stats.settings import FAIL_ON, Gate, StatsSettings, parse_gate, parse_share
 
 __all__ = [
     "FAIL_ON",
-    "METRICS",
     "Change",
     "Comparison",
     "Gate",
     "GateResult",
     "MetricComparison",
-    "MetricDef",
     "StatsSettings",
     "Verdict",
     "bh_adjust",
@@ -35,5 +32,6 @@ __all__ = [
     "estimate_change",
     "fingerprint_differences",
     "parse_gate",
+    "parse_share",
     "trials_needed",
 ]

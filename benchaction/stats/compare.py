@@ -13,9 +13,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from benchaction.results import (
+    METRICS,
+    MetricDef,
+    ResultsDocument,
+    Trial,
+    metric_by_name,
+    trial_values,
+)
 from benchaction.stats.estimate import Change, estimate_change, trials_needed
 from benchaction.stats.fdr import bh_adjust
-from benchaction.stats.metrics import METRICS, MetricDef, metric_by_name, trial_values
 from benchaction.stats.settings import StatsSettings
 
 __all__ = ["MetricComparison", "Verdict", "compare_metric_sets", "compare_scenarios"]
@@ -175,14 +182,14 @@ def compare_metric_sets(
     return rows
 
 
-def _lacks(trials: Sequence[Mapping[str, Any]], metric: MetricDef) -> bool:
+def _lacks(trials: Sequence[Trial], metric: MetricDef) -> bool:
     """Trials that do not measure this metric at all (no tokens, no SLO, an older version)."""
     return bool(trials) and all(metric.read(t) is None for t in trials)
 
 
 def compare_scenarios(
-    base_doc: Mapping[str, Any],
-    head_doc: Mapping[str, Any],
+    base_doc: ResultsDocument,
+    head_doc: ResultsDocument,
     settings: StatsSettings,
     *,
     fingerprint_mismatch: Sequence[str] = (),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from benchaction.errors import ConfigError
 
-__all__ = ["FAIL_ON", "Gate", "StatsSettings", "parse_gate"]
+__all__ = ["FAIL_ON", "Gate", "StatsSettings", "parse_gate", "parse_share"]
 
 FAIL_ON = ("regression", "regression-or-inconclusive", "never")
 """When the gate fails the job: on a regression, also on an inconclusive result, or never."""
@@ -49,6 +49,23 @@ def parse_gate(text: str) -> Gate:
     except ValueError:
         raise ConfigError([f"gate {text!r}: {m.group(4)!r} is not a number"]) from None
     return Gate(metric=m.group(2), op=m.group(3), limit=limit, scenario=m.group(1))
+
+
+def parse_share(text: str) -> float:
+    """A threshold or significance level, `0.05` or `5%`: above 0 and below 1.
+
+    The one reader of such values for the CLI flags and the action inputs; the ValueError's
+    message completes "--threshold ..." or "input `threshold` ...".
+    """
+    value = text.strip()
+    percent = value.endswith("%")
+    try:
+        share = float(value[:-1] if percent else value) / (100 if percent else 1)
+    except ValueError:
+        share = float("nan")
+    if not 0 < share < 1:
+        raise ValueError(f"must be a fraction between 0 and 1 (or a percentage), got {text!r}")
+    return share
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import docker
 import pytest
 import yaml
 
-from benchaction.github.reporting import SAME_JOB_NOTE
+from benchaction.flow.verdict import SAME_JOB_NOTE
 from benchaction.results import validate_results
 from tests.action.conftest import WORKSPACE_UID, ActionRun, build, leftovers
 from tests.conftest import REPO_ROOT

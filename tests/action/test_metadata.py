@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from benchaction.action_settings import INPUT_DEFAULTS
+from benchaction.action.settings import INPUT_DEFAULTS
 from tests.conftest import REPO_ROOT
 
 ACTION = REPO_ROOT / "action.yml"
@@ -118,7 +118,10 @@ def test_action_runs_its_dockerfile_whose_entrypoint_is_ours() -> None:
     text = (REPO_ROOT / "Dockerfile").read_text()
     assert re.search(r"^ARG BASE_IMAGE=python:3\.12-slim$", text, re.M)
     assert re.search(r"^FROM \$\{BASE_IMAGE\}$", text, re.M)
-    assert '\nENTRYPOINT ["python3", "-m", "benchaction.entrypoint"]' in text
+    assert '\nENTRYPOINT ["python3", "/opt/bench-action/entrypoint.py"]' in text
+    assert "\nCOPY entrypoint.py /opt/bench-action/\n" in text
+    entry = (REPO_ROOT / "entrypoint.py").read_text()
+    assert "from benchaction.action.main import main" in entry and entry.count("\n") < 12
     assert "PYTHONUNBUFFERED=1" in text
     assert not re.search(r"^USER ", text, re.M)  # the runner needs root
     # Dependencies are installed before the code is copied, so code changes keep that layer.

@@ -1,4 +1,4 @@
-"""report_to_github with a base measured in the same job (A/B): no artifact lookup, and says so."""
+"""The verdict flow with a base measured in the same job (A/B): no artifact lookup, and says so."""
 
 from __future__ import annotations
 
@@ -6,14 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from benchaction.flow.verdict import SAME_JOB_NOTE
 from benchaction.github.client import GitHubClient
-from benchaction.github.reporting import (
-    SAME_JOB_NOTE,
-    GitHubContext,
-    ReportSettings,
-    report_to_github,
-)
-from benchaction.stats import StatsSettings
 from tests.github.standin import Reply, StandIn
 from tests.github.test_publish import (  # noqa: F401 - fixtures used by name
     CHECK_RUNS,
@@ -24,6 +18,7 @@ from tests.github.test_publish import (  # noqa: F401 - fixtures used by name
     event,
     pr_opened_event,
 )
+from tests.support.verdict import report
 from tests.unit.test_comment import _doc
 
 
@@ -33,26 +28,18 @@ def test_same_job_base_is_compared_without_any_artifact_call(
     github.route("GET", COMMENTS, Reply(json=[]))
     github.route("POST", COMMENTS, Reply(201, comment(21, "x")))
     github.route("POST", CHECK_RUNS, Reply(201, check_run(22, "failure")))
-    context = GitHubContext(
-        repository=event["repository"]["full_name"],
-        repository_id=event["repository"]["id"],
-        server_url="https://github.com",
-        run_id="5",
-        sha="f" * 40,
-        event=event,
-        summary_path=tmp_path / "summary.md",
-    )
-    out = report_to_github(
+    out = report(
         _doc("predict", 1.15, 1.0, "b" * 40),
         client,
-        context,
-        StatsSettings(),
-        ReportSettings(),
+        event,
+        tmp_path,
+        run_id="5",
         same_job_base=_doc("predict", 1.0, 1.0, "a" * 40),
         log=lambda _: None,
+        outputs=False,
     )
     assert out.comparison.verdict == "regression"
-    assert out.baseline is not None and out.baseline.provenance is None
+    assert out.baseline.provenance == {"note": SAME_JOB_NOTE}
     assert [r.path for r in github.requests if "/actions/" in r.path or "/compare/" in r.path] == []
     body = json.loads(github.calls(COMMENTS)[-1].body)["body"]
     assert f"\nBaseline: {SAME_JOB_NOTE}.\n" in body

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchaction.action_settings import INPUT_DEFAULTS, input_env_name, read_settings
+from benchaction.action.settings import INPUT_DEFAULTS, input_env_name, read_settings
 from benchaction.errors import ConfigError
 
 
@@ -42,7 +42,7 @@ def test_defaults(workspace: Path) -> None:
     assert (s.mode, s.profile, s.base_image, s.base_dir) == ("artifact", None, None, None)
     assert s.overrides == {}
     assert (s.stats.threshold, s.stats.fail_on) == (0.05, "regression")
-    assert (s.report.artifact_name, s.report.comment, s.report.check) == (
+    assert (s.publish.artifact_name, s.publish.comment, s.publish.check) == (
         "bench-results",
         True,
         True,
@@ -86,7 +86,7 @@ def test_values_are_read_and_turned_into_overrides(workspace: Path) -> None:
     assert s.mode == "ab" and s.base_dir == (workspace / "base").resolve()
     assert s.stats.threshold == pytest.approx(0.10)
     assert s.stats.fail_on == "regression-or-inconclusive"
-    assert (s.report.comment, s.report.check, s.token) == (False, True, "ghs_x")
+    assert (s.publish.comment, s.publish.check, s.token) == (False, True, "ghs_x")
     assert s.results_rel == "out/bench"
 
 
@@ -193,7 +193,7 @@ def test_github_context_from_the_runner_variables(workspace: Path) -> None:
     s = read_settings(env)
     assert s.github is not None
     assert (s.github.repository, s.github.repository_id, s.github.run_id) == ("o/r", 42, "77")
-    assert s.github.event == event and s.api_url == "http://127.0.0.1:1"
+    assert s.github.event == event and s.github.api_url == "http://127.0.0.1:1"
     assert s.output_path == Path("/github/file_commands/out")
     env["GITHUB_EVENT_PATH"] = str(workspace / "gone.json")
     with pytest.raises(

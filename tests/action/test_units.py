@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 
-from benchaction import entrypoint
-from benchaction.ab import base_config, merge_documents, round_order
-from benchaction.action_run import Cancelled, Placement, failure_markdown
+from benchaction import errors
+from benchaction.action import placement as entrypoint
+from benchaction.action.placement import Placement
 from benchaction.config import load_config
-from benchaction.errors import ConfigError
+from benchaction.errors import Cancelled, ConfigError
+from benchaction.flow.ab import base_config, merge_documents, round_order
+from benchaction.report import render_failure as failure_markdown
 from benchaction.results import validate_results
 from tests.unit.test_comment import _doc
 
@@ -145,10 +147,10 @@ def test_placement_network() -> None:
 
 
 def test_second_signal_does_not_interrupt_the_cleanup(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(entrypoint._Stop, "requested", False)
+    monkeypatch.setattr(errors._Signals, "received", False)
     with pytest.raises(Cancelled, match=r"cancelled \(SIGINT\)"):
-        entrypoint._on_signal(signal.SIGINT, None)
-    entrypoint._on_signal(signal.SIGTERM, None)  # ignored: no exception
+        errors._on_signal(signal.SIGINT, None)
+    errors._on_signal(signal.SIGTERM, None)  # ignored: no exception
     assert isinstance(Cancelled("x"), KeyboardInterrupt)  # unwinds like Ctrl-C everywhere
 
 

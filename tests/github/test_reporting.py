@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from benchaction.github.client import GitHubClient
-from benchaction.github.reporting import GitHubContext, ReportSettings, report_to_github
-from benchaction.stats import StatsSettings
 from tests.github.standin import Reply, StandIn
 from tests.github.test_publish import (  # noqa: F401 - fixtures used by name
     BASE,
@@ -24,6 +22,7 @@ from tests.github.test_publish import (  # noqa: F401 - fixtures used by name
     event,
     pr_opened_event,
 )
+from tests.support.verdict import report
 from tests.unit.test_comment import _doc
 
 ARTIFACTS = f"{BASE}/actions/artifacts"
@@ -34,19 +33,6 @@ def _zip(doc: dict[str, Any]) -> bytes:
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("results.json", json.dumps(doc))
     return buf.getvalue()
-
-
-def _context(event: dict[str, Any], tmp_path: Path) -> GitHubContext:
-    return GitHubContext(
-        repository=event["repository"]["full_name"],
-        repository_id=event["repository"]["id"],
-        server_url="https://github.com",
-        run_id="99",
-        sha="f" * 40,
-        event=event,
-        output_path=tmp_path / "output",
-        summary_path=tmp_path / "summary.md",
-    )
 
 
 def _serve_compare(github: StandIn, event: dict[str, Any], merge_base: str) -> None:
@@ -102,9 +88,7 @@ def test_regression_reaches_summary_outputs_comment_and_check(
     github.route("POST", CHECK_RUNS, Reply(201, check_run(77, "failure")))
     head = _doc("predict", 1.12, 1.0, "b" * 40)
     logs: list[str] = []
-    out = report_to_github(
-        head, client, _context(event, tmp_path), StatsSettings(), ReportSettings(), log=logs.append
-    )
+    out = report(head, client, event, tmp_path, log=logs.append)
     assert out.comparison.verdict == "regression"
     assert out.baseline is not None and out.baseline.provenance is not None
     assert (out.comment, out.check) == ("created", "check-run")
@@ -129,14 +113,7 @@ def test_fork_pr_writes_nothing_but_the_summary(
     fork["pull_request"]["head"]["repo"]["full_name"] = "mallory/Hello-World"
     _serve_baseline(github, fork, _doc("predict", 1.0, 1.0, "a" * 40))
     logs: list[str] = []
-    out = report_to_github(
-        _doc("predict", 1.0, 1.0, "b" * 40),
-        client,
-        _context(fork, tmp_path),
-        StatsSettings(),
-        ReportSettings(),
-        log=logs.append,
-    )
+    out = report(_doc("predict", 1.0, 1.0, "b" * 40), client, fork, tmp_path, log=logs.append)
     assert out.comment.startswith("skipped: pull request from a fork")
     assert out.check.startswith("skipped")
     assert not github.calls(COMMENTS) and not github.calls(CHECK_RUNS)
@@ -155,13 +132,7 @@ def test_no_baseline_is_inconclusive_and_neutral(
     github.route("GET", COMMENTS, Reply(json=[]))
     github.route("POST", COMMENTS, Reply(201, comment(12, "x")))
     github.route("POST", CHECK_RUNS, Reply(201, check_run(78, "neutral")))
-    out = report_to_github(
-        _doc("predict", 1.0, 1.0, "b" * 40),
-        client,
-        _context(event, tmp_path),
-        StatsSettings(),
-        ReportSettings(),
-    )
+    out = report(_doc("predict", 1.0, 1.0, "b" * 40), client, event, tmp_path)
     assert out.comparison.verdict == "inconclusive"
     assert json.loads(github.calls(CHECK_RUNS)[-1].body)["conclusion"] == "neutral"
     body = json.loads(github.calls(COMMENTS)[-1].body)["body"]
@@ -193,16 +164,9 @@ def test_merge_base_is_preferred_and_a_422_comment_does_not_fail_the_step(
     github.route("POST", COMMENTS, Reply(422, too_long))
     github.route("POST", CHECK_RUNS, Reply(201, check_run(79)))
     logs: list[str] = []
-    out = report_to_github(
-        _doc("predict", 1.0, 1.0, "b" * 40),
-        client,
-        _context(event, tmp_path),
-        StatsSettings(),
-        ReportSettings(),
-        log=logs.append,
-    )
+    out = report(_doc("predict", 1.0, 1.0, "b" * 40), client, event, tmp_path, log=logs.append)
     assert out.baseline is not None and out.baseline.provenance is not None
-    assert out.baseline.provenance.sha == merge
+    assert out.baseline.provenance["sha"] == merge
     base_ref = event["pull_request"]["base"]["ref"]
     assert len(github.calls(f"{BASE}/compare/{base_ref}...{SHA}")) == 1  # asked for the merge base
     assert out.comment == "failed: HTTP 422"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import docker
 import pytest
 
-from benchaction.config_model import GpuSpec
+from benchaction.config.model import GpuSpec
 from benchaction.serving.labels import RUN, object_labels
-from benchaction.telemetry.run import gpu_telemetry
+from benchaction.telemetry.collectors import gpu_telemetry
 
 
 @pytest.mark.docker

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from benchaction.config import load_config
-from benchaction.pipeline import RunOptions, run_benchmark
+from benchaction.flow.measure import RunOptions, run_benchmark
 from benchaction.progress import ProgressDisplay
 from benchaction.results import load_results, results_schema
 from benchaction.serving import RUN

@@ -17,7 +17,7 @@ import docker.errors
 import pytest
 import requests
 
-from benchaction.config_model import BuildSpec, ReadySpec, ServerSpec
+from benchaction.config.model import BuildSpec, ReadySpec, ServerSpec
 from benchaction.errors import ServingError
 from benchaction.serving import MANAGED, OWNER, RUN, ServerRuntime, open_runtime, sweep_stale
 from benchaction.serving.labels import HostView, object_labels

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from benchaction.config_model import ProcessSpec, ReadySpec, ServerSpec
+from benchaction.config.model import ProcessSpec, ReadySpec, ServerSpec
 from benchaction.errors import ServingError
 from benchaction.serving import open_runtime
 from benchaction.serving.labels import (

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from benchaction.config_model import KServeSpec, KServeTensor, OpenAISpec, Scenario
+from benchaction.config.model import KServeSpec, KServeTensor, OpenAISpec, Scenario
 from benchaction.engine.bodies import kserve_path, openai_path, request_bodies
 
 

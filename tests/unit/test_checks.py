@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchaction.config_model import ResponseCheck
+from benchaction.config.model import ResponseCheck
 from benchaction.engine.checks import compile_check, needs_body
 
 BODY = (

@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from benchaction.config_model import Slo
-from benchaction.engine.metrics import trial_metrics
+from benchaction.config.model import Slo
 from benchaction.engine.result import LoadResult, WorkerStats
+from benchaction.engine.trial_metrics import trial_metrics
+from benchaction.github import COMMENT_LIMIT
 from benchaction.histogram import LogHistogram
-from benchaction.report.comment import COMMENT_LIMIT, comment_marker, render_comment, render_summary
+from benchaction.report.comment import comment_marker, render_comment, render_summary
 from benchaction.report.markdown import render_markdown
 from benchaction.results import validate_results
 from benchaction.stats import StatsSettings, compare_documents
@@ -143,7 +144,14 @@ def pair() -> tuple[dict[str, Any], dict[str, Any]]:
 def test_comment_golden_two_scenarios(pair: tuple[dict[str, Any], dict[str, Any]]) -> None:
     base, head = pair
     c = compare_documents(base, head, StatsSettings())
-    body = render_comment(c, base, head, marker=comment_marker("numpy-mlp"), provenance=PROVENANCE)
+    body = render_comment(
+        c,
+        base,
+        head,
+        marker=comment_marker("numpy-mlp"),
+        provenance=PROVENANCE,
+        limit=COMMENT_LIMIT,
+    )
     assert body.startswith("<!-- bench-action:numpy-mlp -->\n### 🔴 Regression: predict")
     assert "```mermaid\nxychart-beta" in body
     _golden("comment-two-scenarios.md", body)
@@ -165,7 +173,9 @@ def test_hostile_text_is_escaped(pair: tuple[dict[str, Any], dict[str, Any]]) ->
     head["host"]["cpu_model"] = "</details><script>alert(1)</script>"
     prov = dict(PROVENANCE, branch="main`<b>@admin|")
     c = compare_documents(base, head, StatsSettings())
-    body = render_comment(c, base, head, marker=comment_marker("a b|c"), provenance=prov)
+    body = render_comment(
+        c, base, head, marker=comment_marker("a b|c"), provenance=prov, limit=COMMENT_LIMIT
+    )
     assert "<details>@" not in body and "<script>" not in body and "</details><" not in body
     assert "@octocat" not in body and "@admin" not in body  # a joiner keeps them from pinging
     assert "p\\|x\\`y\\`&lt;details&gt;@\u2060octocat" in body
@@ -189,7 +199,9 @@ def test_size_limit_drops_details_then_rows(pair: tuple[dict[str, Any], dict[str
     marker = comment_marker("numpy-mlp")
     full = render_summary(c, many_b, many_h)
     assert len(full) > COMMENT_LIMIT
-    body = render_comment(c, many_b, many_h, marker=marker, summary_url="https://x/summary")
+    body = render_comment(
+        c, many_b, many_h, marker=marker, summary_url="https://x/summary", limit=COMMENT_LIMIT
+    )
     assert len(body) <= COMMENT_LIMIT
     assert body.startswith(marker)
     assert "<details><summary>scenario-" not in body  # details went first

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from benchaction.config import PROFILES_BUILTIN, load_config, parse_duration, parse_size
-from benchaction.config_model import GpuSpec
+from benchaction.config.model import GpuSpec
 from benchaction.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "numpy-mlp" / "bench.yml"

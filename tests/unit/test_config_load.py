@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from benchaction._config_fields import FieldError, fraction
 from benchaction.config import load_config
-from benchaction.config_model import (
+from benchaction.config.fields import FieldError, fraction
+from benchaction.config.model import (
     PROTOCOLS,
     Arrivals,
     KServeSpec,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchaction.engine.metrics import nearest_rank
+from benchaction.engine.trial_metrics import nearest_rank
 from benchaction.histogram import GROWTH, LogHistogram
 
 MAX_REL_ERROR = math.sqrt(GROWTH) - 1 + 1e-12

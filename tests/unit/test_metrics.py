@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from benchaction.config_model import Limits, Slo
+from benchaction.config.model import Limits, Slo
 from benchaction.engine.aggregate import Aggregate, fold_events, fold_records
-from benchaction.engine.metrics import MIN_SAMPLES, trial_metrics
 from benchaction.engine.records import COLUMNS, ErrorClass, Events, Flag, Phase, Records
 from benchaction.engine.result import LoadResult, WorkerStats
+from benchaction.engine.trial_metrics import MIN_SAMPLES, trial_metrics
 from benchaction.results import validate_results
 
 MS = 1_000_000

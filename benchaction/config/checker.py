@@ -1,4 +1,4 @@
-"""The Checker every section is read with, and the server section of bench.yml."""
+"""The Checker every section of bench.yml is read with: it collects every problem at once."""
 
 from __future__ import annotations
 
@@ -6,34 +6,17 @@ from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from benchaction._config_fields import (
+from benchaction.config.fields import (
     FieldError,
     KeyPath,
-    command,
     did_you_mean,
-    duration,
     expected,
-    gpus,
-    integer,
-    positive_number,
-    runtime,
-    server_url,
     show_path,
-    size,
     string,
     text,
-    url_path,
-)
-from benchaction.config_model import (
-    BuildSpec,
-    ProcessSpec,
-    ReadySpec,
-    Resources,
-    Runtime,
-    ServerSpec,
 )
 
-__all__ = ["SERVER_KEYS", "Checker", "build_server"]
+__all__ = ["Checker"]
 
 T = TypeVar("T")
 
@@ -141,98 +124,3 @@ class Checker:
         if not items and not bad:
             self.add((*path, "file"), f"{name} holds no {kind}s (one JSON {item} a line)")
         return tuple(items)
-
-
-SERVER_KEYS = (
-    "build",
-    "command",
-    "env",
-    "gpus",
-    "image",
-    "port",
-    "process",
-    "ready",
-    "resources",
-    "runtime",
-    "url",
-)
-
-
-def build_server(
-    ck: Checker, value: object, path: KeyPath, base: Path, ready_path: str = ReadySpec.path
-) -> ServerSpec:
-    """The `server` section; `base` is the config file's folder.
-
-    `ready_path` is the probe path when the file names none (it follows the scenarios' protocol).
-    """
-    m = ck.mapping(value, path, SERVER_KEYS)
-    sources = [k for k in ("image", "build", "url") if k in m]
-    if len(sources) != 1 and isinstance(value, Mapping):
-        got = " and ".join(sources) or "none"
-        ck.add(path, f"expected exactly one of image, build or url, got {got}")
-    build = _build(ck, m["build"], (*path, "build"), base) if "build" in m else None
-    url = ck.field(m, "url", path, server_url, None)
-    run_on: Runtime = ck.field(m, "runtime", path, runtime, "auto")
-    cwd = build.context if build is not None else base
-    process = _process(ck, m["process"], (*path, "process"), base, cwd) if "process" in m else None
-    if run_on == "process" and "process" not in m and "url" not in m:
-        ck.add((*path, "runtime"), "runtime 'process' needs a server.process section")
-    resources = ck.mapping(
-        m.get("resources", {}), (*path, "resources"), ("cpus", "memory", "shm_size")
-    )
-    ready = ck.mapping(
-        m.get("ready", {}), (*path, "ready"), ("interval", "path", "status", "timeout")
-    )
-    rpath, qpath = (*path, "resources"), (*path, "ready")
-    return ServerSpec(
-        image=ck.field(m, "image", path, string, None),
-        build=build,
-        url=url,
-        port=ck.field(m, "port", path, lambda v: integer(v, minimum=1, maximum=65535), 8000),
-        env=ck.text_map(m, "env", path),
-        command=ck.field(m, "command", path, command, None),
-        gpus=ck.field(m, "gpus", path, gpus, None),
-        resources=Resources(
-            cpus=ck.field(resources, "cpus", rpath, positive_number, None),
-            memory_bytes=ck.field(resources, "memory", rpath, size, None),
-            shm_size_bytes=ck.field(resources, "shm_size", rpath, size, None),
-        ),
-        ready=ReadySpec(
-            path=ck.field(ready, "path", qpath, url_path, ready_path),
-            status=ck.field(
-                ready, "status", qpath, lambda v: integer(v, minimum=100, maximum=599), 200
-            ),
-            timeout_s=ck.field(ready, "timeout", qpath, duration, 120.0),
-            interval_s=ck.field(ready, "interval", qpath, duration, 0.25),
-        ),
-        process=process,
-        runtime=run_on,
-    )
-
-
-def _build(ck: Checker, value: object, path: KeyPath, base: Path) -> BuildSpec:
-    m = ck.mapping(value, path, ("args", "context", "dockerfile", "target"))
-    context = (base / ck.field(m, "context", path, string, ".")).resolve()
-    dockerfile = ck.field(m, "dockerfile", path, string, "Dockerfile")
-    if not context.is_dir():
-        ck.add((*path, "context"), f"folder not found: {context}")
-    elif not (context / dockerfile).is_file():
-        ck.add((*path, "dockerfile"), f"file not found: {context / dockerfile}")
-    target = ck.field(m, "target", path, string, None)
-    return BuildSpec(context, dockerfile, target, ck.text_map(m, "args", path))
-
-
-def _process(
-    ck: Checker, value: object, path: KeyPath, base: Path, cwd: Path
-) -> ProcessSpec | None:
-    m = ck.mapping(value, path, ("command", "cwd"))
-    if "cwd" in m:
-        cwd = (base / ck.field(m, "cwd", path, string, ".")).resolve()
-        if not cwd.is_dir():
-            ck.add((*path, "cwd"), f"folder not found: {cwd}")
-    if "command" not in m:
-        if isinstance(value, Mapping):
-            ck.add((*path, "command"), "required key is missing")
-        return None
-    argv = ck.field(m, "command", path, command, None)
-    return None if argv is None else ProcessSpec(argv, cwd)

@@ -1,24 +1,34 @@
-"""The order of a benchmark run; the only module that knows it. Every step is a call with plain data.
+"""The first half of a run, in order: config -> image -> per trial a fresh server and every
+scenario's load -> results document. The only module that knows this order.
 
-config -> image (build/pull) -> per trial: fresh server, every scenario's load -> results document.
-Results are written however the run ends, so a failure never loses what was measured.
+Results are written after every trial and however the run ends, so a failure never loses what
+was measured. A server that dies mid-run is caught by its runtime after each scenario trial.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from benchaction import __version__
-from benchaction.config_model import Config, Scenario
+from benchaction.config.model import Config, Scenario
 from benchaction.engine import LoadResult, plan_for, run_load, trial_metrics
+from benchaction.flow.sweep import Point, saturation, sweep_points
 from benchaction.hostinfo import git_info, host_fingerprint
 from benchaction.progress import ProgressDisplay
-from benchaction.results import new_document, write_results
+from benchaction.results import (
+    ResultsDocument,
+    ServerSection,
+    Trial,
+    new_document,
+    write_results,
+)
 from benchaction.serving import (
     ImageInfo,
     ServerHandle,
@@ -27,11 +37,16 @@ from benchaction.serving import (
     sweep_stale,
 )
 from benchaction.serving.labels import object_labels
-from benchaction.sweep import Point, saturation, sweep_points
 from benchaction.telemetry import ContainerStatsSampler
-from benchaction.telemetry.run import GpuTelemetry, gpu_telemetry, server_stats
+from benchaction.telemetry.collectors import GpuTelemetry, gpu_telemetry, server_stats
 
-__all__ = ["RunOptions", "RunOutcome", "run_benchmark"]
+__all__ = ["RunOptions", "RunOutcome", "new_run_id", "run_benchmark"]
+
+
+def new_run_id(prefix: str = "") -> str:
+    """A run id unique on this host: labels every container the run starts, for cleanup."""
+    stamp = prefix or time.strftime("%Y%m%d%H%M%S", time.gmtime())
+    return f"{stamp}-{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)
@@ -50,7 +65,7 @@ class RunOptions:
 class RunOutcome:
     """The document as written, where it was written, and the error that stopped the run if any."""
 
-    document: dict[str, Any]
+    document: ResultsDocument
     results_path: Path
     error: BaseException | None
 
@@ -84,7 +99,7 @@ def _load_settings(point: Point) -> dict[str, Any]:
     return settings
 
 
-def _server_section(config: Config, runtime: str, image: ImageInfo | None) -> dict[str, Any]:
+def _server_section(config: Config, runtime: str, image: ImageInfo | None) -> ServerSection:
     return {
         "runtime": runtime,
         "source": config.server.source,
@@ -109,11 +124,11 @@ def _expected_s(s: Scenario) -> float | None:
 def _check_sweep(
     point: Point,
     points: list[Point],
-    metrics: dict[str, Any],
-    previous: dict[str, Any] | None,
+    metrics: Trial,
+    previous: Trial | None,
     skipped: dict[str, str],
-    doc: dict[str, Any],
-) -> dict[str, Any] | None:
+    doc: ResultsDocument,
+) -> Trial | None:
     """After a sweep level of the first trial: skip the higher levels once the server saturated."""
     if previous is not None and previous.get("_of") != point.scenario.name:
         previous = None
@@ -130,7 +145,7 @@ def _check_sweep(
 
 def _telemetry(
     result: LoadResult,
-    metrics: dict[str, Any],
+    metrics: Trial,
     gpu: GpuTelemetry,
     stats: ContainerStatsSampler | None,
 ) -> dict[str, Any]:
@@ -174,9 +189,7 @@ def run_benchmark(
         server=_server_section(config, _expected_runtime(config, client is not None), None),
     )
     points = [p for s in config.scenarios for p in sweep_points(s)]
-    doc["scenarios"] = [
-        {"name": p.name, **p.section(), "load": _load_settings(p), "trials": []} for p in points
-    ]
+    doc["scenarios"] = [p.section(_load_settings(p)) for p in points]
     skipped: dict[str, str] = {}  # sweep points not run, and why
     results_path = options.output_dir / "results.json"
     error: BaseException | None = None
@@ -230,7 +243,7 @@ def run_benchmark(
                         display.log(
                             f"server ready in {handle.cold_start_s:.2f} s ({handle.base_url})"
                         )
-                previous: dict[str, Any] | None = None
+                previous: Trial | None = None
                 for point, section in zip(points, doc["scenarios"], strict=True):
                     if point.name in skipped:
                         continue
@@ -246,7 +259,7 @@ def run_benchmark(
                         rate=point.rate,
                     )
                     result = run_load(plan, display.load_update)
-                    metrics: dict[str, Any] = {
+                    metrics: Trial = {
                         "trial": trial,
                         "instance": len(doc["instances"]) - 1,
                     }

@@ -7,13 +7,13 @@ as stored. A metric a trial does not have (no streamed tokens, no SLO) reads as 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from benchaction.histogram import LogHistogram
 
-__all__ = ["METRICS", "MetricDef", "metric_by_name", "trial_values"]
+__all__ = ["METRICS", "OUTPUT_METRICS", "MetricDef", "metric_by_name", "trial_values"]
 
 Trial = Mapping[str, Any]
 
@@ -77,6 +77,10 @@ METRICS: tuple[MetricDef, ...] = (
 )
 
 
+OUTPUT_METRICS = ("latency_p50_ms", "latency_p99_ms", "throughput_rps")
+"""The metrics the action sets `head-*` and `change-*` outputs for (action.yml lists them)."""
+
+
 def metric_by_name(name: str) -> MetricDef:
     """Look up a metric; the error lists the known names."""
     for m in METRICS:
@@ -85,7 +89,7 @@ def metric_by_name(name: str) -> MetricDef:
     raise KeyError(f"unknown metric {name!r}; known: {', '.join(m.name for m in METRICS)}")
 
 
-def trial_values(trials: list[Trial], metric: MetricDef) -> list[float]:
+def trial_values(trials: Sequence[Trial], metric: MetricDef) -> list[float]:
     """The metric of every valid trial that has it (invalid trials never enter a comparison)."""
     out = []
     for t in trials:

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any, Literal, cast
 from urllib.parse import quote
 
-from benchaction._config_fields import (
+from benchaction.config.checker import Checker
+from benchaction.config.fields import (
     FieldError,
     KeyPath,
     boolean,
@@ -23,8 +24,7 @@ from benchaction._config_fields import (
     mismatch,
     string,
 )
-from benchaction._config_sections import Checker
-from benchaction.config_model import (
+from benchaction.config.model import (
     KServeSpec,
     KServeTensor,
     OpenAISpec,

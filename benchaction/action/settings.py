@@ -8,17 +8,16 @@ input, what was wrong and how to fix it.
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from benchaction.action.context import GitHubContext, read_context, read_event
 from benchaction.errors import ConfigError
-from benchaction.github.reporting import GitHubContext, ReportSettings
-from benchaction.stats import FAIL_ON, StatsSettings
+from benchaction.flow.verdict import PublishSettings
+from benchaction.stats import FAIL_ON, StatsSettings, parse_share
 
 __all__ = [
     "INPUT_DEFAULTS",
@@ -77,11 +76,9 @@ class ActionSettings:
     base_dir: Path | None
     results_dir: Path
     stats: StatsSettings
-    report: ReportSettings
+    publish: PublishSettings
     token: str | None
     github: GitHubContext | None
-    api_url: str | None
-    run_attempt: str
     output_path: Path | None = None
     summary_path: Path | None = None
     not_github_reason: str | None = None
@@ -130,21 +127,13 @@ class _Reader:
             return allowed[0]
         return value or allowed[0]
 
-    def fraction(self, name: str) -> float:
+    def share(self, name: str) -> float:
         value = self.get(name)
-        text = value[:-1].strip() if value.endswith("%") else value
         try:
-            number = float(text) / (100 if value.endswith("%") else 1)
-        except ValueError:
-            number = math.nan
-        if not 0 < number < 1:
-            self.bad(
-                name,
-                f"must be a fraction between 0 and 1 (or a percentage), got {value!r}",
-                "e.g. `0.05` or `5%` for a 5 % practical threshold",
-            )
+            return parse_share(value)
+        except ValueError as exc:
+            self.bad(name, str(exc), "e.g. `0.05` or `5%` for a 5 % practical threshold")
             return 0.05
-        return number
 
     def workspace_path(
         self, name: str, workspace: Path, *, folder: bool, must_exist: bool
@@ -227,55 +216,6 @@ def _server_overrides(reader: _Reader, workspace: Path) -> dict[str, Any]:
     return {"build": build} if build else {}
 
 
-def _event(reader: _Reader, env: Mapping[str, str]) -> dict[str, Any] | None:
-    path = env.get("GITHUB_EVENT_PATH")
-    if not path:
-        return None
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        reader.problems.append(
-            f"GITHUB_EVENT_PATH={path}: the event payload could not be read ({exc}); "
-            "the runner writes it, so run this action in a GitHub Actions job"
-        )
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _github(
-    env: Mapping[str, str], event: Mapping[str, Any] | None
-) -> tuple[GitHubContext | None, str | None]:
-    """The GitHub context, or None and why (outside a workflow nothing is published)."""
-    missing = [
-        k for k in ("GITHUB_REPOSITORY", "GITHUB_API_URL", "GITHUB_RUN_ID") if not env.get(k)
-    ]
-    if missing:
-        return (
-            None,
-            f"not in a GitHub Actions job ({', '.join(missing)} unset): nothing is published",
-        )
-    repo_id = env.get("GITHUB_REPOSITORY_ID", "")
-    if not repo_id.isdigit() and event is not None:
-        repo_id = str((event.get("repository") or {}).get("id", ""))
-
-    def path(name: str) -> Path | None:
-        value = env.get(name)
-        return Path(value) if value else None
-
-    context = GitHubContext(
-        repository=env["GITHUB_REPOSITORY"],
-        repository_id=int(repo_id) if repo_id.isdigit() else 0,
-        server_url=env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/"),
-        run_id=env["GITHUB_RUN_ID"],
-        sha=env.get("GITHUB_SHA", ""),
-        event=event,
-        ref_name=env.get("GITHUB_REF_NAME") or None,
-        output_path=path("GITHUB_OUTPUT"),
-        summary_path=path("GITHUB_STEP_SUMMARY"),
-    )
-    return context, None
-
-
 def read_settings(env: Mapping[str, str]) -> ActionSettings:
     """Read every input and the runner's variables; raise ConfigError listing every problem."""
     reader = _Reader(env)
@@ -315,14 +255,14 @@ def read_settings(env: Mapping[str, str]) -> ActionSettings:
     if sweep is not None:
         overrides["scenarios"] = {"*": {"sweep": sweep}}
     fail_on = reader.choice("fail-on", FAIL_ON)
-    threshold = reader.fraction("threshold")
+    threshold = reader.share("threshold")
     comment, check = reader.boolean("comment"), reader.boolean("check")
     results_dir = reader.workspace_path("results-dir", workspace, folder=True, must_exist=False)
     token = reader.get("github-token")
     if token.startswith("${{"):
         token = ""  # the default expression arrived unevaluated: not run by the runner
-    event = _event(reader, env)
-    github, why = _github(env, event)
+    event = read_event(env, reader.problems)
+    github, why = read_context(env, event)
     if results_dir is not None and ".git" in results_dir.relative_to(workspace.resolve()).parts:
         reader.bad("results-dir", "is inside .git", "use a folder of its own, e.g. `.bench-action`")
     if reader.problems or config_path is None or results_dir is None:
@@ -337,11 +277,9 @@ def read_settings(env: Mapping[str, str]) -> ActionSettings:
         base_dir=base_dir,
         results_dir=results_dir,
         stats=StatsSettings(threshold=threshold, fail_on=fail_on),
-        report=ReportSettings(artifact_name=artifact, comment=comment, check=check),
+        publish=PublishSettings(artifact_name=artifact, comment=comment, check=check),
         token=token or None,
         github=github,
-        api_url=(env.get("GITHUB_API_URL") or "").rstrip("/") or None,
-        run_attempt=env.get("GITHUB_RUN_ATTEMPT", "1"),
         output_path=Path(env["GITHUB_OUTPUT"]) if env.get("GITHUB_OUTPUT") else None,
         summary_path=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
         not_github_reason=why,

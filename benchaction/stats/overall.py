@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from benchaction.results import ResultsDocument, metric_by_name, trial_values
 from benchaction.stats.compare import MetricComparison, Verdict, compare_scenarios
-from benchaction.stats.metrics import metric_by_name, trial_values
 from benchaction.stats.settings import Gate, StatsSettings
 
 __all__ = ["Comparison", "GateResult", "compare_documents", "fingerprint_differences"]
@@ -16,7 +15,7 @@ __all__ = ["Comparison", "GateResult", "compare_documents", "fingerprint_differe
 _HOST_KEYS = (("cpu_model", "CPU model"), ("cores", "cores"), ("docker_version", "Docker version"))
 
 
-def fingerprint_differences(base: Mapping[str, Any], head: Mapping[str, Any]) -> list[str]:
+def fingerprint_differences(base: ResultsDocument, head: ResultsDocument) -> list[str]:
     """What differs between the setups of two runs, in words; empty when they are comparable."""
     out = []
     for key, label in _HOST_KEYS:
@@ -82,7 +81,7 @@ class Comparison:
         }
 
 
-def _check_gates(head: Mapping[str, Any], gates: tuple[Gate, ...]) -> list[GateResult]:
+def _check_gates(head: ResultsDocument, gates: tuple[Gate, ...]) -> list[GateResult]:
     out = []
     for gate in gates:
         metric = metric_by_name(gate.metric)
@@ -110,7 +109,7 @@ def _overall(rows: list[MetricComparison]) -> Verdict:
 
 
 def compare_documents(
-    base: Mapping[str, Any] | None, head: Mapping[str, Any], settings: StatsSettings
+    base: ResultsDocument | None, head: ResultsDocument, settings: StatsSettings
 ) -> Comparison:
     """Compare two results documents; without a baseline the verdict is inconclusive."""
     gates = _check_gates(head, settings.gates)

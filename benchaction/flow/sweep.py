@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from benchaction.config_model import Scenario
+from benchaction.config.model import Scenario
+from benchaction.results import ScenarioResults, Trial
 
 __all__ = ["GROWTH_FLOOR", "Point", "saturation", "sweep_points"]
 
@@ -33,11 +33,12 @@ class Point:
         """The rate this point overrides, if it is a rate level."""
         return self.value if self.key == "rate" else None
 
-    def section(self) -> dict[str, Any]:
-        """How the point is labelled in the results document."""
-        if self.key is None:
-            return {}
-        return {"sweep": {"of": self.scenario.name, "key": self.key, "value": self.value}}
+    def section(self, load: dict[str, Any]) -> ScenarioResults:
+        """The point's empty section of the results document, labelled with its sweep level."""
+        section: ScenarioResults = {"name": self.name, "load": load, "trials": []}
+        if self.key is not None:
+            section["sweep"] = {"of": self.scenario.name, "key": self.key, "value": self.value}
+        return section
 
 
 def _label(key: str, value: float) -> str:
@@ -55,9 +56,7 @@ def sweep_points(scenario: Scenario) -> list[Point]:
     ]
 
 
-def saturation(
-    metrics: Mapping[str, Any], previous: Mapping[str, Any] | None, scenario: Scenario
-) -> str | None:
+def saturation(metrics: Trial, previous: Trial | None, scenario: Scenario) -> str | None:
     """Why the server is saturated at this level (so higher levels are not run), or None."""
     sweep = scenario.sweep
     max_errors = sweep.max_error_rate if sweep is not None else 0.05

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from benchaction.config_model import GpuSpec
+from benchaction.config.model import GpuSpec
 
 from .availability import Unavailable
 from .container_stats import ContainerStatsSampler

@@ -12,12 +12,11 @@ from typing import Any
 
 import yaml
 
-from benchaction import _config_fields as fields
-from benchaction import _config_scenario as scenario
-from benchaction import _config_sections as sections
-from benchaction._config_fields import FieldError, KeyPath
-from benchaction._config_sections import Checker
-from benchaction.config_model import Config, Scenario, ServerSpec
+from benchaction.config import fields, scenario
+from benchaction.config import server as server_section
+from benchaction.config.checker import Checker
+from benchaction.config.fields import FieldError, KeyPath
+from benchaction.config.model import Config, Scenario, ServerSpec
 from benchaction.errors import ConfigError
 
 __all__ = ["PROFILES_BUILTIN", "load_config", "parse_duration", "parse_size"]
@@ -279,7 +278,7 @@ def _config(ck: Checker, doc: Mapping[Any, Any], file: Path, profile: str | None
     server: ServerSpec | None = None
     if "server" in doc:
         ready = scenario.ready_path(doc.get("scenarios"))
-        server = sections.build_server(ck, doc["server"], ("server",), base, ready)
+        server = server_section.build_server(ck, doc["server"], ("server",), base, ready)
     else:
         ck.add(("server",), "required key is missing (set one of image, build or url)")
     scenarios: tuple[Scenario, ...] = ()

@@ -7,7 +7,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
-from benchaction._config_fields import (
+from benchaction.config.checker import Checker
+from benchaction.config.fields import (
     DURATION_FORMS,
     FieldError,
     KeyPath,
@@ -30,9 +31,7 @@ from benchaction._config_fields import (
     url_path,
     workers,
 )
-from benchaction._config_requests import build_check, default_path, protocol_sections
-from benchaction._config_sections import Checker
-from benchaction.config_model import (
+from benchaction.config.model import (
     Arrivals,
     Limits,
     OpenAISpec,
@@ -43,6 +42,7 @@ from benchaction.config_model import (
     Sweep,
     Warmup,
 )
+from benchaction.config.protocols import build_check, default_path, protocol_sections
 
 __all__ = ["SCENARIO_KEYS", "build_scenarios", "ready_path"]
 

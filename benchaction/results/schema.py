@@ -1,4 +1,4 @@
-"""The results document: one versioned JSON file per run, checked against its JSON Schema.
+"""Results documents in and out: read and check against the JSON Schema, write atomically.
 
 Later runs read it as their baseline, so it is written even when a run fails half way
 (`status: "partial"` with the error), and read back only if its schema version is ours.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -18,18 +17,9 @@ from typing import Any
 import jsonschema
 
 from benchaction.errors import ResultsError
+from benchaction.results.document import SCHEMA_VERSION, ResultsDocument
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "load_results",
-    "new_document",
-    "results_schema",
-    "validate_results",
-    "write_results",
-]
-
-SCHEMA_VERSION = 1
-TOOL_NAME = "bench-action"
+__all__ = ["load_results", "results_schema", "validate_results", "write_results"]
 
 
 @cache
@@ -37,35 +27,11 @@ def results_schema() -> dict[str, Any]:
     """The JSON Schema of the version this code writes (shipped as package data)."""
     text = (
         resources.files("benchaction")
-        .joinpath(f"schemas/results-v{SCHEMA_VERSION}.schema.json")
+        .joinpath(f"results/schemas/results-v{SCHEMA_VERSION}.schema.json")
         .read_text(encoding="utf-8")
     )
     schema: dict[str, Any] = json.loads(text)
     return schema
-
-
-def new_document(
-    *,
-    tool_version: str,
-    config: dict[str, Any],
-    git: dict[str, Any] | None,
-    host: dict[str, Any],
-    server: dict[str, Any],
-) -> dict[str, Any]:
-    """An empty document for one run; the pipeline fills instances and scenarios as trials end."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": TOOL_NAME, "version": tool_version},
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "status": "running",
-        "error": None,
-        "config": config,
-        "git": git,
-        "host": host,
-        "server": server,
-        "instances": [],
-        "scenarios": [],
-    }
 
 
 def validate_results(doc: Any, *, source: str = "results") -> None:
@@ -94,7 +60,7 @@ def validate_results(doc: Any, *, source: str = "results") -> None:
         )
 
 
-def load_results(path: str | Path) -> dict[str, Any]:
+def load_results(path: str | Path) -> ResultsDocument:
     """Read and check a results file; every failure is a ResultsError naming the file."""
     p = Path(path)
     try:
@@ -108,11 +74,11 @@ def load_results(path: str | Path) -> dict[str, Any]:
             f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
         ) from None
     validate_results(doc, source=str(p))
-    result: dict[str, Any] = doc
+    result: ResultsDocument = doc
     return result
 
 
-def write_results(doc: dict[str, Any], path: str | Path) -> Path:
+def write_results(doc: ResultsDocument, path: str | Path) -> Path:
     """Write atomically (temp file + rename) so a crash never leaves half a baseline behind."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)

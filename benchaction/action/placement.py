@@ -1,32 +1,22 @@
-"""The container action's PID 1: environment in, settings, signals, where am I, run, exit code.
+"""Where the action runs: its own container (found through /proc and `docker inspect`) or the host.
 
-The runner starts this with a fixed `docker run` (no GPU, the Docker socket, the workspace
-mounted at /github/workspace). It is the only module that reads os.environ or /proc; the flow
-itself is `benchaction.action_run.run_action`, which takes plain values.
+The model server joins this container's network namespace so load stays on loopback; the
+results folder is handed back to the workspace owner so the next checkout can delete it.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import signal
 import socket
-import sys
+from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 import docker
 import docker.errors
 import requests
 
-from benchaction import __version__
-from benchaction.action_run import EXIT_INTERRUPTED, EXIT_USAGE, Cancelled, Placement, run_action
-from benchaction.action_settings import read_settings
-from benchaction.errors import ConfigError
-from benchaction.github.commands import add_mask, append_summary, error
-from benchaction.serving import docker_engine
-
-__all__ = ["chown_tree", "give_to_workspace_owner", "locate_self", "main"]
+__all__ = ["Placement", "chown_tree", "give_to_workspace_owner", "locate_self"]
 
 WORKSPACE_MOUNT = "/github/workspace"
 # Docker bind-mounts /etc/hostname etc. from /var/lib/docker/containers/<id>/; cgroup v1 paths
@@ -37,26 +27,19 @@ _ID_PATTERNS = (
 )
 
 
-class _Stop:
-    """Whether the first SIGINT/SIGTERM has arrived (a class attribute: no `global`)."""
+@dataclass(frozen=True)
+class Placement:
+    """Where the action runs: its own container (whose network the model joins) or the host."""
 
-    requested = False
+    container_id: str | None = None
+    image: str | None = None
+    workspace_host_path: str | None = None
+    note: str = ""
 
-
-def _on_signal(signum: int, frame: FrameType | None) -> None:
-    """First SIGINT/SIGTERM: unwind (every `finally` removes containers); later ones: ignored.
-
-    The runner sends SIGINT on cancel and SIGTERM 7.5 s later; a second exception raised in the
-    middle of container removal would leave the containers behind.
-    """
-    name = signal.Signals(signum).name
-    if _Stop.requested:
-        print(
-            f"{name} received while cleaning up; still removing what this run started", flush=True
-        )
-        return
-    _Stop.requested = True
-    raise Cancelled(f"cancelled ({name})")
+    @property
+    def network_mode(self) -> str:
+        """`container:<id>` puts the model server on our loopback; outside a container, host."""
+        return f"container:{self.container_id}" if self.container_id else "host"
 
 
 def _own_id_candidates() -> list[str]:
@@ -125,37 +108,3 @@ def give_to_workspace_owner(results: Path, workspace: Path) -> None:
             chown_tree(results, workspace, st.st_uid, st.st_gid)
     except OSError as exc:
         print(f"could not hand {results} to the workspace owner: {exc}", flush=True)
-
-
-def main() -> int:
-    """Read the environment once, then hand plain values to the action flow."""
-    env = dict(os.environ)
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
-    print(f"bench-action {__version__}", flush=True)
-    token = env.get("INPUT_GITHUB-TOKEN", "")
-    if token and not token.startswith("${{"):
-        add_mask(token)
-    try:
-        settings = read_settings(env)
-    except ConfigError as exc:
-        error(str(exc), title="bench-action: invalid inputs")
-        if env.get("GITHUB_STEP_SUMMARY"):
-            append_summary(
-                env["GITHUB_STEP_SUMMARY"],
-                f"### ❌ bench-action: invalid inputs\n\n```text\n{exc}\n```\n",
-            )
-        return EXIT_USAGE
-    try:
-        client = docker_engine()
-        placement = locate_self(client)
-        return run_action(settings, placement, client)
-    except Cancelled as exc:
-        print(f"{exc}: stopped", flush=True)
-        return EXIT_INTERRUPTED
-    finally:
-        give_to_workspace_owner(settings.results_dir, settings.workspace)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

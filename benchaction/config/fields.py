@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from typing import Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
-from benchaction.config_model import (
+from benchaction.config.model import (
     PROTOCOLS,
     RUNTIMES,
     GpuSpec,

@@ -14,14 +14,14 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from benchaction.config import load_config
-from benchaction.config_model import Config
+from benchaction.config.model import Config
 from benchaction.errors import ConfigError
-from benchaction.pipeline import RunOptions, RunOutcome, run_benchmark
+from benchaction.flow.measure import RunOptions, RunOutcome, run_benchmark
 from benchaction.progress import ProgressDisplay
-from benchaction.results import write_results
+from benchaction.results import ResultsDocument, write_results
 
 __all__ = [
     "BASE_RESULTS",
@@ -40,8 +40,8 @@ Side = Literal["base", "head"]
 class AbOutcome:
     """The merged base and head documents (None: that side never ran), and what stopped the rounds."""
 
-    base: dict[str, Any] | None
-    head: dict[str, Any] | None
+    base: ResultsDocument | None
+    head: ResultsDocument | None
     head_path: Path
     base_path: Path
     error: BaseException | None
@@ -86,7 +86,7 @@ def round_order(rounds: int) -> list[tuple[int, Side]]:
     return order
 
 
-def merge_documents(docs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def merge_documents(docs: Sequence[ResultsDocument]) -> ResultsDocument:
     """One results document from per-trial ones of the same config, trials and instances renumbered."""
     if not docs:
         raise ValueError("merge_documents needs at least one document")
@@ -138,21 +138,20 @@ def run_ab(
     head: Config,
     base: Config,
     options: RunOptions,
-    display_for: Callable[[str], ProgressDisplay],
+    display: ProgressDisplay,
     *,
     log: Callable[[str], None] = print,
 ) -> AbOutcome:
     """Interleave `head.trials` rounds of one base and one head trial; write both merged documents.
 
-    `display_for(run_id)` gives each call its display (the action's crash watch needs the id).
     The merged documents are rewritten after every round, so a cancel keeps what was measured.
     """
     configs: dict[Side, Config] = {
         "base": dataclasses.replace(base, trials=1),
         "head": dataclasses.replace(head, trials=1),
     }
-    docs: dict[Side, list[dict[str, Any]]] = {"base": [], "head": []}
-    first_doc: dict[Side, dict[str, Any] | None] = {"base": None, "head": None}
+    docs: dict[Side, list[ResultsDocument]] = {"base": [], "head": []}
+    first_doc: dict[Side, ResultsDocument | None] = {"base": None, "head": None}
     head_path = options.output_dir / "results.json"
     base_path = options.output_dir / BASE_RESULTS
     error: BaseException | None = None
@@ -164,7 +163,7 @@ def run_ab(
             outcome = run_benchmark(
                 configs[side],
                 dataclasses.replace(options, output_dir=Path(scratch) / run_id, run_id=run_id),
-                display_for(run_id),
+                display,
             )
             docs[side].append(outcome.document)
             if first_doc[side] is None:
@@ -179,9 +178,9 @@ def run_ab(
 
 
 def _write(
-    docs: dict[Side, list[dict[str, Any]]], head_path: Path, base_path: Path
-) -> dict[Side, dict[str, Any]]:
-    merged: dict[Side, dict[str, Any]] = {}
+    docs: dict[Side, list[ResultsDocument]], head_path: Path, base_path: Path
+) -> dict[Side, ResultsDocument]:
+    merged: dict[Side, ResultsDocument] = {}
     paths: tuple[tuple[Side, Path], ...] = (("head", head_path), ("base", base_path))
     for side, path in paths:
         if docs[side]:

@@ -1,0 +1,269 @@
+"""The container action: environment in, exit code out.
+
+`main(env)` reads the inputs and the runner's variables once, finds its own container, then
+runs the two halves of the flow: `flow.measure` (or `flow.ab`) and `flow.verdict`. Nothing
+below this package reads the environment. A run that fails says why on every channel; a
+cancelled run keeps its partial results and publishes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import docker
+
+from benchaction import __version__
+from benchaction.action.placement import Placement, give_to_workspace_owner, locate_self
+from benchaction.action.settings import ActionSettings, read_settings
+from benchaction.config import Config, load_config
+from benchaction.errors import (
+    BenchActionError,
+    Cancelled,
+    ConfigError,
+    ExitCode,
+    ServingError,
+    cancel_on_signals,
+)
+from benchaction.flow.ab import base_config, run_ab
+from benchaction.flow.measure import RunOptions, new_run_id, run_benchmark
+from benchaction.flow.verdict import (
+    Baseline,
+    Channels,
+    GitHubTarget,
+    failure,
+    github_baseline,
+    judge,
+    publish,
+)
+from benchaction.github import GitHubClient, GitHubError
+from benchaction.github.commands import add_mask, append_summary, error, group, set_output, warning
+from benchaction.progress import ProgressDisplay
+from benchaction.report import render_markdown
+from benchaction.results import ResultsDocument, write_results
+from benchaction.serving import OWNER_CONTAINER, docker_engine
+
+__all__ = ["main", "run_action"]
+
+
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+class _Run:
+    """One action run; holds the settings and the clients so each step stays a short method."""
+
+    def __init__(
+        self, settings: ActionSettings, placement: Placement, client: docker.DockerClient | None
+    ) -> None:
+        self.s = settings
+        self.placement = placement
+        self.docker = client
+        ctx = settings.github
+        self.target = (
+            GitHubTarget(
+                client=GitHubClient(ctx.api_url, settings.token),
+                repository=ctx.repository,
+                repository_id=ctx.repository_id,
+                server_url=ctx.server_url,
+                run_id=ctx.run_id,
+                pr=ctx.pull_request,
+            )
+            if ctx is not None
+            else None
+        )
+        self.run_url = ctx.run_url if ctx is not None else None
+        self.run_id = new_run_id(f"gh{ctx.run_id}-{ctx.run_attempt}" if ctx else "gh")
+        self.channels = Channels(
+            summary_path=settings.summary_path,
+            output_path=settings.output_path,
+            github=self.target,
+            settings=settings.publish,
+        )
+
+    def output(self, name: str, value: str) -> None:
+        if self.s.output_path is not None:
+            set_output(self.s.output_path, name, value)
+
+    def options(self) -> RunOptions:
+        labels = {"io.benchaction.github-run": self.run_id}
+        if self.placement.container_id:
+            labels[OWNER_CONTAINER] = self.placement.container_id
+        return RunOptions(
+            output_dir=self.s.results_dir,
+            run_id=self.run_id,
+            network_mode=self.placement.network_mode,
+            host="127.0.0.1",
+            labels=labels,
+            # The GPU sampler runs in a sibling of our own image, which can be given the GPUs.
+            gpu_monitor_image=self.placement.image or None,
+        )
+
+    def configs(self) -> tuple[Config, Config | None]:
+        """The head config (always Docker: the action's container cannot run a process server)."""
+        s = self.s
+        head = load_config(s.config_path, profile=s.profile, overrides=s.overrides)
+        if head.server.url is None and head.server.runtime != "docker":
+            head = dataclasses.replace(
+                head, server=dataclasses.replace(head.server, runtime="docker")
+            )
+        if s.mode != "ab":
+            return head, None
+        rel = s.config_path.relative_to(s.workspace)
+        base = base_config(head, base_image=s.base_image, base_dir=s.base_dir, config_rel=rel)
+        base = dataclasses.replace(base, server=dataclasses.replace(base.server, runtime="docker"))
+        return head, base
+
+    def measure(
+        self, head: Config, base: Config | None
+    ) -> tuple[ResultsDocument | None, ResultsDocument | None, BaseException | None]:
+        """The first half: (base, head, what stopped it); every document is already written."""
+        if head.server.url is None and self.docker is None:
+            raise ServingError(
+                "no Docker engine answered on /var/run/docker.sock inside the action container. The "
+                "runner mounts the host's socket there; rootless Docker, Podman and Kubernetes-mode "
+                "runners are not supported (see docs/action.md, Troubleshooting)."
+            )
+        self.s.results_dir.mkdir(parents=True, exist_ok=True)
+        options = self.options()
+        _log(
+            f"{head.name}: {len(head.scenarios)} scenario(s) x {head.trials} trial(s)"
+            f"{' per side, A/B interleaved' if base else ''}; run id {self.run_id}; "
+            f"network {options.network_mode}"
+        )
+        display = ProgressDisplay()
+        if base is None:
+            out = run_benchmark(head, options, display)
+            return None, out.document, out.error
+        ab = run_ab(head, base, options, display, log=_log)
+        return ab.base, ab.head, ab.error
+
+    def fill_git(self, doc: ResultsDocument | None, side: str, path: Path) -> None:
+        """Inside the action image there is no git: record the commit the runner names instead."""
+        ctx = self.s.github
+        if doc is None or doc.get("git") is not None or ctx is None:
+            return
+        if side == "head" and ctx.sha:
+            doc["git"] = {"sha": ctx.sha, "ref": ctx.ref_name, "dirty": False}
+        elif side == "base" and self.s.base_dir is not None and ctx.event:
+            base = (ctx.event.get("pull_request") or {}).get("base") or {}
+            if base.get("sha"):
+                doc["git"] = {"sha": base["sha"], "ref": base.get("ref"), "dirty": False}
+        if doc.get("git") is not None:
+            write_results(doc, path)
+
+    def fail(
+        self, title: str, detail: str, partial: ResultsDocument | None, config_name: str
+    ) -> None:
+        """Say on every channel that the run failed, and why; GitHub writes are best effort."""
+        error((detail or title).splitlines()[0], title=f"bench-action: {title}")
+        texts = failure(title, detail, partial, config_name, run_url=self.run_url)
+        if self.target is None:
+            _log(f"not writing to GitHub: {self.s.not_github_reason}")
+        try:
+            publish(texts, self.channels, _log)
+        except GitHubError as exc:
+            _log(f"could not publish the failure to GitHub: {exc}")
+
+    def verdict(self, head: ResultsDocument, base: ResultsDocument | None) -> ExitCode:
+        """The second half: baseline, comparison, texts, publish; the gate's exit code."""
+        if self.target is None:
+            _log(self.s.not_github_reason or "not in a GitHub Actions job: nothing is published")
+        elif self.s.token is None:
+            warning("input `github-token` is empty: the baseline lookup and writes will fail")
+        try:
+            with group("Publish to GitHub") if self.target else contextlib.nullcontext():
+                if base is not None:
+                    baseline = Baseline.same_job(base)
+                elif self.target is not None:
+                    baseline = github_baseline(self.target, self.s.publish.artifact_name, _log)
+                else:
+                    baseline = Baseline.none("not in a GitHub Actions job: no baseline artifact")
+                result = judge(head, baseline, self.s.stats, run_url=self.run_url)
+                published = publish(result.texts, self.channels, _log)
+        except GitHubError as exc:  # retries used up: the summary and outputs are written
+            error(f"publishing to GitHub failed: {exc}", title="bench-action")
+            return ExitCode.FAILED
+        if self.target is not None:
+            _log(f"comment: {published.comment}; check: {published.check}")
+        c = result.comparison
+        _log(f"verdict: {c.verdict}{' (fails the gate)' if c.failed else ''}")
+        return ExitCode.FAILED if c.failed else ExitCode.OK
+
+    def run(self) -> ExitCode:
+        s = self.s
+        _log(self.placement.note)
+        self.output("results-path", f"{s.results_rel}/results.json")
+        try:
+            try:
+                head_cfg, base_cfg = self.configs()
+            except ConfigError as exc:
+                self.fail("the benchmark config is invalid", str(exc), None, s.config_path.stem)
+                return ExitCode.USAGE
+            base, head, problem = self.measure(head_cfg, base_cfg)
+            self.fill_git(head, "head", s.results_dir / "results.json")
+            self.fill_git(base, "base", s.results_dir / "base-results.json")
+            if head is not None:
+                (s.results_dir / "report.md").write_text(render_markdown(head), encoding="utf-8")
+            if isinstance(problem, KeyboardInterrupt):
+                _log(f"{problem}: partial results kept in {s.results_rel}; nothing published")
+                if s.summary_path is not None:
+                    append_summary(
+                        s.summary_path,
+                        f"### bench-action: cancelled\n\nPartial results: `{s.results_rel}`.\n",
+                    )
+                return ExitCode.INTERRUPTED
+            if problem is not None or head is None:
+                if problem is not None and not isinstance(problem, BenchActionError):
+                    raise problem  # a bug, not a user error: the traceback goes to the log
+                self.fail("the benchmark failed", str(problem), head, head_cfg.name)
+                return ExitCode.FAILED
+            return self.verdict(head, base)
+        except BenchActionError as exc:
+            self.fail("the benchmark failed", str(exc), None, s.config_path.stem)
+            return ExitCode.FAILED
+
+
+def run_action(
+    settings: ActionSettings, placement: Placement, client: docker.DockerClient | None
+) -> ExitCode:
+    """The whole action for checked settings."""
+    return _Run(settings, placement, client).run()
+
+
+def _invalid_inputs(exc: ConfigError, env: Mapping[str, str]) -> ExitCode:
+    error(str(exc), title="bench-action: invalid inputs")
+    if env.get("GITHUB_STEP_SUMMARY"):
+        append_summary(
+            env["GITHUB_STEP_SUMMARY"],
+            f"### ❌ bench-action: invalid inputs\n\n```text\n{exc}\n```\n",
+        )
+    for name in ("verdict", "failed"):
+        if env.get("GITHUB_OUTPUT"):
+            set_output(env["GITHUB_OUTPUT"], name, "error" if name == "verdict" else "true")
+    return ExitCode.USAGE
+
+
+def main(env: Mapping[str, str] | None = None) -> int:
+    """PID 1 of the action container: read the environment once, run, clean up, exit code."""
+    env = dict(os.environ if env is None else env)
+    print(f"bench-action {__version__}", flush=True)
+    token = env.get("INPUT_GITHUB-TOKEN", "")
+    if token and not token.startswith("${{"):
+        add_mask(token)
+    with cancel_on_signals():
+        try:
+            settings = read_settings(env)
+        except ConfigError as exc:
+            return _invalid_inputs(exc, env)
+        try:
+            client = docker_engine()
+            return run_action(settings, locate_self(client), client)
+        except Cancelled as exc:
+            print(f"{exc}: stopped", flush=True)
+            return ExitCode.INTERRUPTED
+        finally:
+            give_to_workspace_owner(settings.results_dir, settings.workspace)

@@ -1,0 +1,126 @@
+"""The `server` section of bench.yml: where the model server comes from and how it is run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from benchaction.config.checker import Checker
+from benchaction.config.fields import (
+    KeyPath,
+    command,
+    duration,
+    gpus,
+    integer,
+    positive_number,
+    runtime,
+    server_url,
+    size,
+    string,
+    url_path,
+)
+from benchaction.config.model import (
+    BuildSpec,
+    ProcessSpec,
+    ReadySpec,
+    Resources,
+    Runtime,
+    ServerSpec,
+)
+
+__all__ = ["SERVER_KEYS", "build_server"]
+
+
+SERVER_KEYS = (
+    "build",
+    "command",
+    "env",
+    "gpus",
+    "image",
+    "port",
+    "process",
+    "ready",
+    "resources",
+    "runtime",
+    "url",
+)
+
+
+def build_server(
+    ck: Checker, value: object, path: KeyPath, base: Path, ready_path: str = ReadySpec.path
+) -> ServerSpec:
+    """The `server` section; `base` is the config file's folder.
+
+    `ready_path` is the probe path when the file names none (it follows the scenarios' protocol).
+    """
+    m = ck.mapping(value, path, SERVER_KEYS)
+    sources = [k for k in ("image", "build", "url") if k in m]
+    if len(sources) != 1 and isinstance(value, Mapping):
+        got = " and ".join(sources) or "none"
+        ck.add(path, f"expected exactly one of image, build or url, got {got}")
+    build = _build(ck, m["build"], (*path, "build"), base) if "build" in m else None
+    url = ck.field(m, "url", path, server_url, None)
+    run_on: Runtime = ck.field(m, "runtime", path, runtime, "auto")
+    cwd = build.context if build is not None else base
+    process = _process(ck, m["process"], (*path, "process"), base, cwd) if "process" in m else None
+    if run_on == "process" and "process" not in m and "url" not in m:
+        ck.add((*path, "runtime"), "runtime 'process' needs a server.process section")
+    resources = ck.mapping(
+        m.get("resources", {}), (*path, "resources"), ("cpus", "memory", "shm_size")
+    )
+    ready = ck.mapping(
+        m.get("ready", {}), (*path, "ready"), ("interval", "path", "status", "timeout")
+    )
+    rpath, qpath = (*path, "resources"), (*path, "ready")
+    return ServerSpec(
+        image=ck.field(m, "image", path, string, None),
+        build=build,
+        url=url,
+        port=ck.field(m, "port", path, lambda v: integer(v, minimum=1, maximum=65535), 8000),
+        env=ck.text_map(m, "env", path),
+        command=ck.field(m, "command", path, command, None),
+        gpus=ck.field(m, "gpus", path, gpus, None),
+        resources=Resources(
+            cpus=ck.field(resources, "cpus", rpath, positive_number, None),
+            memory_bytes=ck.field(resources, "memory", rpath, size, None),
+            shm_size_bytes=ck.field(resources, "shm_size", rpath, size, None),
+        ),
+        ready=ReadySpec(
+            path=ck.field(ready, "path", qpath, url_path, ready_path),
+            status=ck.field(
+                ready, "status", qpath, lambda v: integer(v, minimum=100, maximum=599), 200
+            ),
+            timeout_s=ck.field(ready, "timeout", qpath, duration, 120.0),
+            interval_s=ck.field(ready, "interval", qpath, duration, 0.25),
+        ),
+        process=process,
+        runtime=run_on,
+    )
+
+
+def _build(ck: Checker, value: object, path: KeyPath, base: Path) -> BuildSpec:
+    m = ck.mapping(value, path, ("args", "context", "dockerfile", "target"))
+    context = (base / ck.field(m, "context", path, string, ".")).resolve()
+    dockerfile = ck.field(m, "dockerfile", path, string, "Dockerfile")
+    if not context.is_dir():
+        ck.add((*path, "context"), f"folder not found: {context}")
+    elif not (context / dockerfile).is_file():
+        ck.add((*path, "dockerfile"), f"file not found: {context / dockerfile}")
+    target = ck.field(m, "target", path, string, None)
+    return BuildSpec(context, dockerfile, target, ck.text_map(m, "args", path))
+
+
+def _process(
+    ck: Checker, value: object, path: KeyPath, base: Path, cwd: Path
+) -> ProcessSpec | None:
+    m = ck.mapping(value, path, ("command", "cwd"))
+    if "cwd" in m:
+        cwd = (base / ck.field(m, "cwd", path, string, ".")).resolve()
+        if not cwd.is_dir():
+            ck.add((*path, "cwd"), f"folder not found: {cwd}")
+    if "command" not in m:
+        if isinstance(value, Mapping):
+            ck.add((*path, "command"), "required key is missing")
+        return None
+    argv = ck.field(m, "command", path, command, None)
+    return None if argv is None else ProcessSpec(argv, cwd)
