@@ -27,8 +27,9 @@ RUN python3 -m venv /opt/bench-action/venv \
 # The code last: a change to it rebuilds only this layer.
 COPY LICENSE /opt/bench-action/
 COPY benchaction /opt/bench-action/src/benchaction
+COPY entrypoint.py /opt/bench-action/
 RUN python3 -m compileall -q /opt/bench-action/src
 
 # No USER: the runner requires root (the workspace and file-command mounts belong to it), and
 # WORKDIR is replaced by /github/workspace anyway.
-ENTRYPOINT ["python3", "-m", "benchaction.entrypoint"]
+ENTRYPOINT ["python3", "/opt/bench-action/entrypoint.py"]
