@@ -63,7 +63,9 @@ def _finish(outcome: RunOutcome, output_dir: Path, *, quiet: bool) -> int:
 
 def _run_config(config: Config, args: argparse.Namespace) -> RunOutcome:
     display = ProgressDisplay()
-    options = RunOptions(output_dir=Path(args.output), run_id=new_run_id())
+    options = RunOptions(
+        output_dir=Path(args.output), run_id=new_run_id(), environment=dict(os.environ)
+    )
     display.log(
         f"bench-action {__version__}: {config.name}, {len(config.scenarios)} scenario(s) x "
         f"{config.trials} trial(s), runtime {config.server.runtime}, run id {options.run_id}"

@@ -39,8 +39,7 @@ from benchaction.flow.verdict import (
     judge,
     publish,
 )
-from benchaction.github import GitHubClient, GitHubError
-from benchaction.github.commands import add_mask, append_summary, error, group, set_output, warning
+from benchaction.github import GitHubClient, GitHubError, commands
 from benchaction.progress import ProgressDisplay
 from benchaction.report import render_markdown
 from benchaction.results import ResultsDocument, write_results
@@ -57,9 +56,14 @@ class _Run:
     """One action run; holds the settings and the clients so each step stays a short method."""
 
     def __init__(
-        self, settings: ActionSettings, placement: Placement, client: docker.DockerClient | None
+        self,
+        settings: ActionSettings,
+        placement: Placement,
+        client: docker.DockerClient | None,
+        environment: Mapping[str, str],
     ) -> None:
         self.s = settings
+        self.environment = environment
         self.placement = placement
         self.docker = client
         ctx = settings.github
@@ -86,7 +90,7 @@ class _Run:
 
     def output(self, name: str, value: str) -> None:
         if self.s.output_path is not None:
-            set_output(self.s.output_path, name, value)
+            commands.set_output(self.s.output_path, name, value)
 
     def options(self) -> RunOptions:
         labels = {"io.benchaction.github-run": self.run_id}
@@ -100,6 +104,7 @@ class _Run:
             labels=labels,
             # The GPU sampler runs in a sibling of our own image, which can be given the GPUs.
             gpu_monitor_image=self.placement.image or None,
+            environment=self.environment,
         )
 
     def configs(self) -> tuple[Config, Config | None]:
@@ -159,7 +164,7 @@ class _Run:
         self, title: str, detail: str, partial: ResultsDocument | None, config_name: str
     ) -> None:
         """Say on every channel that the run failed, and why; GitHub writes are best effort."""
-        error((detail or title).splitlines()[0], title=f"bench-action: {title}")
+        commands.error((detail or title).splitlines()[0], title=f"bench-action: {title}")
         texts = failure(title, detail, partial, config_name, run_url=self.run_url)
         if self.target is None:
             _log(f"not writing to GitHub: {self.s.not_github_reason}")
@@ -173,9 +178,11 @@ class _Run:
         if self.target is None:
             _log(self.s.not_github_reason or "not in a GitHub Actions job: nothing is published")
         elif self.s.token is None:
-            warning("input `github-token` is empty: the baseline lookup and writes will fail")
+            commands.warning(
+                "input `github-token` is empty: the baseline lookup and writes will fail"
+            )
         try:
-            with group("Publish to GitHub") if self.target else contextlib.nullcontext():
+            with commands.group("Publish to GitHub") if self.target else contextlib.nullcontext():
                 if base is not None:
                     baseline = Baseline.same_job(base)
                 elif self.target is not None:
@@ -185,7 +192,7 @@ class _Run:
                 result = judge(head, baseline, self.s.stats, run_url=self.run_url)
                 published = publish(result.texts, self.channels, _log)
         except GitHubError as exc:  # retries used up: the summary and outputs are written
-            error(f"publishing to GitHub failed: {exc}", title="bench-action")
+            commands.error(f"publishing to GitHub failed: {exc}", title="bench-action")
             return ExitCode.FAILED
         if self.target is not None:
             _log(f"comment: {published.comment}; check: {published.check}")
@@ -211,7 +218,7 @@ class _Run:
             if isinstance(problem, KeyboardInterrupt):
                 _log(f"{problem}: partial results kept in {s.results_rel}; nothing published")
                 if s.summary_path is not None:
-                    append_summary(
+                    commands.append_summary(
                         s.summary_path,
                         f"### bench-action: cancelled\n\nPartial results: `{s.results_rel}`.\n",
                     )
@@ -228,22 +235,27 @@ class _Run:
 
 
 def run_action(
-    settings: ActionSettings, placement: Placement, client: docker.DockerClient | None
+    settings: ActionSettings,
+    placement: Placement,
+    client: docker.DockerClient | None,
+    environment: Mapping[str, str],
 ) -> ExitCode:
     """The whole action for checked settings."""
-    return _Run(settings, placement, client).run()
+    return _Run(settings, placement, client, environment).run()
 
 
 def _invalid_inputs(exc: ConfigError, env: Mapping[str, str]) -> ExitCode:
-    error(str(exc), title="bench-action: invalid inputs")
+    commands.error(str(exc), title="bench-action: invalid inputs")
     if env.get("GITHUB_STEP_SUMMARY"):
-        append_summary(
+        commands.append_summary(
             env["GITHUB_STEP_SUMMARY"],
             f"### ❌ bench-action: invalid inputs\n\n```text\n{exc}\n```\n",
         )
     for name in ("verdict", "failed"):
         if env.get("GITHUB_OUTPUT"):
-            set_output(env["GITHUB_OUTPUT"], name, "error" if name == "verdict" else "true")
+            commands.set_output(
+                env["GITHUB_OUTPUT"], name, "error" if name == "verdict" else "true"
+            )
     return ExitCode.USAGE
 
 
@@ -253,15 +265,15 @@ def main(env: Mapping[str, str] | None = None) -> int:
     print(f"bench-action {__version__}", flush=True)
     token = env.get("INPUT_GITHUB-TOKEN", "")
     if token and not token.startswith("${{"):
-        add_mask(token)
+        commands.add_mask(token)
     with cancel_on_signals():
         try:
             settings = read_settings(env)
         except ConfigError as exc:
             return _invalid_inputs(exc, env)
         try:
-            client = docker_engine()
-            return run_action(settings, locate_self(client), client)
+            client = docker_engine(env)
+            return run_action(settings, locate_self(client), client, env)
         except Cancelled as exc:
             print(f"{exc}: stopped", flush=True)
             return ExitCode.INTERRUPTED

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from benchaction.config import load_config
-from benchaction.config.model import Config
+from benchaction.config import Config, load_config
 from benchaction.errors import ConfigError
 from benchaction.flow.measure import RunOptions, RunOutcome, run_benchmark
 from benchaction.progress import ProgressDisplay

@@ -11,13 +11,13 @@ import contextlib
 import dataclasses
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from benchaction import __version__
-from benchaction.config.model import Config, Scenario
+from benchaction.config import Config, Scenario
 from benchaction.engine import LoadResult, plan_for, run_load, trial_metrics
 from benchaction.flow.sweep import Point, saturation, sweep_points
 from benchaction.hostinfo import git_info, host_fingerprint
@@ -33,12 +33,11 @@ from benchaction.serving import (
     ImageInfo,
     ServerHandle,
     docker_engine,
+    object_labels,
     open_runtime,
     sweep_stale,
 )
-from benchaction.serving.labels import object_labels
-from benchaction.telemetry import ContainerStatsSampler
-from benchaction.telemetry.collectors import GpuTelemetry, gpu_telemetry, server_stats
+from benchaction.telemetry import ContainerStatsSampler, GpuTelemetry, gpu_telemetry, server_stats
 
 __all__ = ["RunOptions", "RunOutcome", "new_run_id", "run_benchmark"]
 
@@ -59,6 +58,9 @@ class RunOptions:
     host: str = "127.0.0.1"
     labels: dict[str, str] = field(default_factory=dict)
     gpu_monitor_image: str | None = None  # run `gpu-monitor` in a sibling container of this image
+    # The caller's environment (DOCKER_HOST, and what a process server inherits); None: this
+    # process's own, as the Docker SDK and subprocess would read it.
+    environment: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,11 +168,11 @@ def run_benchmark(
     options: RunOptions,
     display: ProgressDisplay,
     *,
-    docker_factory: Callable[[], Any] = docker_engine,
+    docker_factory: Callable[[Mapping[str, str] | None], Any] = docker_engine,
 ) -> RunOutcome:
     """Run every trial of every scenario and write the results document, whatever happens."""
     needs_docker = config.server.source != "url" and config.server.runtime != "process"
-    client = docker_factory() if needs_docker else None
+    client = docker_factory(options.environment) if needs_docker else None
     docker_version = None
     if client is not None:
         docker_version = str(client.version().get("Version", "unknown"))
@@ -204,6 +206,7 @@ def run_benchmark(
                     network_mode=options.network_mode,
                     host=options.host,
                     labels=options.labels,
+                    environment=options.environment,
                 )
             )
             doc["server"] = _server_section(config, runtime.name, None)

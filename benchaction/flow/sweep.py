@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from benchaction.config.model import Scenario
+from benchaction.config import Scenario
 from benchaction.results import ScenarioResults, Trial
 
 __all__ = ["GROWTH_FLOOR", "Point", "saturation", "sweep_points"]

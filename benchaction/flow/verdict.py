@@ -20,12 +20,12 @@ from benchaction.github import (
     GitHubError,
     PermissionDenied,
     PullRequest,
+    commands,
     find_baseline,
     publish_check,
     should_write,
     upsert_comment,
 )
-from benchaction.github.commands import append_summary, set_output
 from benchaction.report import comment_marker, render_comment, render_failure, render_summary
 from benchaction.results import OUTPUT_METRICS, ResultsDocument, metric_by_name, trial_values
 from benchaction.stats import Comparison, StatsSettings, compare_documents
@@ -300,10 +300,10 @@ def publish(texts: Texts, channels: Channels, log: Log = print) -> Published:
     Refused writes are skipped with a notice; a check that GitHub keeps failing raises GitHubError.
     """
     if channels.summary_path is not None:
-        append_summary(channels.summary_path, texts.summary)
+        commands.append_summary(channels.summary_path, texts.summary)
     if channels.output_path is not None:
         for name, value in texts.outputs.items():
-            set_output(channels.output_path, name, value)
+            commands.set_output(channels.output_path, name, value)
     target = channels.github
     if target is None:
         return Published("skipped: not in a GitHub Actions job", "skipped: not in a GitHub job")

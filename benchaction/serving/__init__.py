@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .docker_client import docker_engine
 from .interface import ImageInfo, ServerHandle, ServerRuntime
-from .labels import MANAGED, OWNER, OWNER_CONTAINER, RUN, sweep_stale
+from .labels import MANAGED, OWNER, OWNER_CONTAINER, RUN, object_labels, sweep_stale
 from .runtime import open_runtime
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "ServerHandle",
     "ServerRuntime",
     "docker_engine",
+    "object_labels",
     "open_runtime",
     "sweep_stale",
 ]

@@ -12,7 +12,7 @@ import requests
 from docker.models.containers import Container
 from docker.types import DeviceRequest
 
-from ..config.model import GpuSpec, ServerSpec
+from ..config import GpuSpec, ServerSpec
 from ..errors import ServingError
 from .images import build_image, image_tag, name_part, pull_image, server_slug
 from .interface import ImageInfo, RuntimeBase, RuntimeName, ServerHandle

@@ -14,7 +14,7 @@ import requests
 from docker.models.images import Image
 from docker.utils import parse_repository_tag
 
-from ..config.model import BuildSpec, ServerSpec
+from ..config import BuildSpec, ServerSpec
 from ..errors import ServingError
 from .interface import ImageInfo
 

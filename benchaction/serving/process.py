@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from ..config.model import ProcessSpec, ServerSpec
+from ..config import ProcessSpec, ServerSpec
 from ..errors import ServingError
 from .interface import RuntimeBase, RuntimeName, ServerHandle
 from .readiness import (

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
-from ..config.model import ReadySpec
+from ..config import ReadySpec
 from ..errors import ServingError
 
 __all__ = ["LOG_TAIL_LINES", "format_tail", "http_base_url", "probe_once", "wait_until_ready"]

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 
 import docker
 
-from ..config.model import ServerSpec
+from ..config import ServerSpec
 from ..errors import ServingError
 from .container import DockerRuntime
 from .docker_client import docker_engine, engine_address
@@ -27,19 +27,21 @@ def open_runtime(
     host: str = "127.0.0.1",
     labels: Mapping[str, str] | None = None,
     remove_built_images: bool = False,
+    environment: Mapping[str, str] | None = None,
 ) -> ServerRuntime:
     """The runtime for `spec`: url if set, else `server.runtime` (auto: Docker, else a process).
 
     A client passed in stays open after close(); one opened here is closed with the runtime.
+    `environment` is the caller's: it locates the Docker engine and a process server inherits it.
     """
     if spec.url is not None:
         log(f"runtime: url (server.url is set; waiting for {spec.url}, starting nothing)")
         return UrlRuntime(spec, spec.url, log=log)
     if spec.runtime == "process":
-        return _process(spec, log, host, "server.runtime is `process`")
+        return _process(spec, log, host, "server.runtime is `process`", environment)
     client, owned = docker_client, False
     if client is None:
-        client, owned = docker_engine(), True
+        client, owned = docker_engine(environment), True
     if client is not None:
         why = "a Docker engine answered"
         if spec.runtime == "docker":
@@ -56,7 +58,7 @@ def open_runtime(
             owns_client=owned,
             remove_built_images=remove_built_images,
         )
-    where = engine_address()
+    where = engine_address(environment)
     if spec.runtime == "docker":
         raise ServingError(
             f"server.runtime is `docker` but no Docker engine answered at {where}. Start the "
@@ -69,14 +71,20 @@ def open_runtime(
             "there is nowhere to run the server. Either start Docker (or point DOCKER_HOST at "
             "an engine), or add `server.process.command` to run the server as a local process."
         )
-    return _process(spec, log, host, f"no Docker engine answered at {where}")
+    return _process(spec, log, host, f"no Docker engine answered at {where}", environment)
 
 
-def _process(spec: ServerSpec, log: Callable[[str], None], host: str, why: str) -> ProcessRuntime:
+def _process(
+    spec: ServerSpec,
+    log: Callable[[str], None],
+    host: str,
+    why: str,
+    environment: Mapping[str, str] | None,
+) -> ProcessRuntime:
     if spec.process is None:
         raise ServingError(
             f"{why}, but there is no command to run: add `server.process.command` "
             "(and `server.process.cwd` if it must run from another folder)."
         )
     log(f"runtime: process ({why}; running `{' '.join(spec.process.command)}`)")
-    return ProcessRuntime(spec, spec.process, log=log, host=host)
+    return ProcessRuntime(spec, spec.process, log=log, host=host, base_env=environment)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from ..config.model import ServerSpec
+from ..config import ServerSpec
 from ..errors import ServingError
 from .interface import RuntimeBase, RuntimeName, ServerHandle
 from .readiness import wait_until_ready
