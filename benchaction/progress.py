@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, TextIO
+from typing import TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from benchaction.engine import Progress as LoadProgress
+from benchaction.results import Trial
 
 __all__ = ["ProgressDisplay"]
 
@@ -65,7 +66,7 @@ class ProgressDisplay:
             self._last_plain = now
             self.console.print(f"{self._label}: {p.elapsed_s:.0f}s {status}", markup=False)
 
-    def load_finished(self, metrics: dict[str, Any]) -> None:
+    def load_finished(self, metrics: Trial) -> None:
         """One summary line per scenario trial, kept in the log."""
         if self._progress is not None:
             self._progress.stop()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchaction.config import Scenario
-from benchaction.results import ScenarioResults, Trial
+from benchaction.results import ERROR_RATE, THROUGHPUT, ScenarioResults, Trial
 
 __all__ = ["GROWTH_FLOOR", "Point", "saturation", "sweep_points"]
 
@@ -61,7 +61,7 @@ def saturation(metrics: Trial, previous: Trial | None, scenario: Scenario) -> st
     sweep = scenario.sweep
     max_errors = sweep.max_error_rate if sweep is not None else 0.05
     tolerance = scenario.limits.rate_tolerance
-    error_rate = float(metrics.get("error_rate") or 0.0)
+    error_rate = ERROR_RATE.read(metrics) or 0.0
     if error_rate > max_errors:
         return f"error rate {error_rate:.1%} is over the sweep's limit of {max_errors:.1%}"
     offered = metrics.get("offered_rps")
@@ -79,8 +79,8 @@ def saturation(metrics: Trial, previous: Trial | None, scenario: Scenario) -> st
     if offered:
         return None
     if previous is not None:
-        before = float(previous.get("throughput_rps") or 0.0)
-        now = float(metrics.get("throughput_rps") or 0.0)
+        before = THROUGHPUT.read(previous) or 0.0
+        now = THROUGHPUT.read(metrics) or 0.0
         if before > 0 and now < before * GROWTH_FLOOR:
             return (
                 f"throughput grew only {now / before - 1:+.1%} over the previous level "

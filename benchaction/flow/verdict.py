@@ -11,7 +11,6 @@ import statistics
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from benchaction.github import (
     COMMENT_LIMIT,
@@ -26,7 +25,13 @@ from benchaction.github import (
     should_write,
     upsert_comment,
 )
-from benchaction.report import comment_marker, render_comment, render_failure, render_summary
+from benchaction.report import (
+    Provenance,
+    comment_marker,
+    render_comment,
+    render_failure,
+    render_summary,
+)
 from benchaction.results import OUTPUT_METRICS, ResultsDocument, metric_by_name, trial_values
 from benchaction.stats import Comparison, StatsSettings, compare_documents
 
@@ -56,7 +61,7 @@ class Baseline:
     """The base side of a comparison: a document, where it came from, or why there is none."""
 
     document: ResultsDocument | None
-    provenance: Mapping[str, Any] | None = None
+    provenance: Provenance | None = None
     missing: str | None = None
 
     @classmethod
@@ -170,7 +175,7 @@ def github_baseline(target: GitHubTarget, artifact_name: str, log: Log = print) 
     if found.document is None:
         return Baseline.none(found.reason or "no baseline found")
     p = found.provenance
-    provenance = None
+    provenance: Provenance | None = None
     if p is not None:
         provenance = {
             "run_id": p.run_id,

@@ -4,6 +4,7 @@ Jinja2 templates under report/templates; every function takes data and returns t
 """
 
 from benchaction.report.comment import (
+    Provenance,
     comment_marker,
     render_comment,
     render_failure,
@@ -13,6 +14,7 @@ from benchaction.report.comparison import render_comparison
 from benchaction.report.markdown import render_markdown, summarize_scenarios
 
 __all__ = [
+    "Provenance",
     "comment_marker",
     "render_comment",
     "render_comparison",

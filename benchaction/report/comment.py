@@ -7,15 +7,26 @@ details first, then table rows, and points to the job summary, which carries eve
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from benchaction.report.comparison import comparison_context
 from benchaction.report.markdown import ENV, summarize_scenarios
 from benchaction.results import ResultsDocument
 from benchaction.stats import Comparison
 
-__all__ = ["comment_marker", "render_comment", "render_failure", "render_summary"]
+__all__ = ["Provenance", "comment_marker", "render_comment", "render_failure", "render_summary"]
+
+
+class Provenance(TypedDict, total=False):
+    """Where the baseline came from: a base-branch run (its link and commit), or a note."""
+
+    note: str
+    run_id: int
+    run_url: str
+    branch: str
+    sha: str
+    created_at: str
+
 
 DETAIL_LIMIT = 20_000  # characters of an error shown in a comment; the log has all of it
 
@@ -65,7 +76,7 @@ def _render(
     head: ResultsDocument,
     *,
     marker: str,
-    provenance: Mapping[str, Any] | None,
+    provenance: Provenance | None,
     no_baseline_reason: str | None,
     summary_url: str | None,
     details: bool,
@@ -102,7 +113,7 @@ def render_comment(
     head: ResultsDocument,
     *,
     marker: str,
-    provenance: Mapping[str, Any] | None = None,
+    provenance: Provenance | None = None,
     no_baseline_reason: str | None = None,
     summary_url: str | None = None,
     limit: int,
@@ -133,7 +144,7 @@ def render_summary(
     base: ResultsDocument | None,
     head: ResultsDocument,
     *,
-    provenance: Mapping[str, Any] | None = None,
+    provenance: Provenance | None = None,
     no_baseline_reason: str | None = None,
 ) -> str:
     """The job summary: the comment's content with every detail (1 MiB allows it)."""

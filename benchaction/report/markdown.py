@@ -11,7 +11,7 @@ from typing import Any
 
 import jinja2
 
-from benchaction.results import ResultsDocument
+from benchaction.results import ERROR_RATE, THROUGHPUT, MetricDef, ResultsDocument, Trial
 
 __all__ = [
     "ENV",
@@ -22,9 +22,10 @@ __all__ = [
     "summarize_sweeps",
 ]
 
-# (label, unit, path into a trial's metrics, digits, shown even when no trial has it)
-_ROWS: tuple[tuple[str, str, tuple[str, ...], int, bool], ...] = (
-    ("throughput", "req/s", ("throughput_rps",), 1, True),
+# (label, unit, where in a trial, digits, shown even when no trial has it). Where: a compared
+# metric's catalogue entry (so the table reads what the verdict reads), or a path to a stored value.
+_ROWS: tuple[tuple[str, str, MetricDef | tuple[str, ...], int, bool], ...] = (
+    ("throughput", "req/s", THROUGHPUT, 1, True),
     ("offered rate", "req/s", ("offered_rps",), 1, False),
     ("achieved send rate", "req/s", ("achieved_send_rps",), 1, False),
     ("output tokens", "tok/s", ("output_tokens_per_s",), 1, False),
@@ -42,7 +43,7 @@ _ROWS: tuple[tuple[str, str, tuple[str, ...], int, bool], ...] = (
     ("ITL p99 per event", "ms", ("itl_ms", "p99"), 3, False),
     ("service time p50", "ms", ("service_time_ms", "p50"), 2, True),
     ("dispatch lag p99", "ms", ("dispatch_lag_ms", "p99"), 3, True),
-    ("error rate", "%", ("error_rate",), 3, True),
+    ("error rate", "%", ERROR_RATE, 3, True),
     (
         "GPU utilisation",
         "% of time",
@@ -82,7 +83,9 @@ class MetricRow:
     digits: int
 
 
-def _dig(data: dict[str, Any], path: tuple[str, ...]) -> float | None:
+def _dig(data: Trial, path: MetricDef | tuple[str, ...]) -> float | None:
+    if isinstance(path, MetricDef):
+        return path.read(data)
     value: Any = data
     for key in path:
         value = value.get(key) if isinstance(value, dict) else None

@@ -15,8 +15,10 @@ from benchaction.results.document import (
     new_document,
 )
 from benchaction.results.metrics import (
+    ERROR_RATE,
     METRICS,
     OUTPUT_METRICS,
+    THROUGHPUT,
     MetricDef,
     metric_by_name,
     trial_values,
@@ -24,9 +26,11 @@ from benchaction.results.metrics import (
 from benchaction.results.schema import load_results, results_schema, validate_results, write_results
 
 __all__ = [
+    "ERROR_RATE",
     "METRICS",
     "OUTPUT_METRICS",
     "SCHEMA_VERSION",
+    "THROUGHPUT",
     "ConfigSection",
     "Instance",
     "MetricDef",

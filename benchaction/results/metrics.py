@@ -12,10 +12,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchaction.histogram import LogHistogram
+from benchaction.results.document import Trial
 
-__all__ = ["METRICS", "OUTPUT_METRICS", "MetricDef", "metric_by_name", "trial_values"]
-
-Trial = Mapping[str, Any]
+__all__ = [
+    "ERROR_RATE",
+    "METRICS",
+    "OUTPUT_METRICS",
+    "THROUGHPUT",
+    "MetricDef",
+    "metric_by_name",
+    "trial_values",
+]
 
 
 @dataclass(frozen=True)
@@ -57,8 +64,14 @@ def _hist_p(p: float, name: str) -> Callable[[Trial], float | None]:
     return _histogram_percentile(p, "histograms", name)
 
 
+THROUGHPUT = MetricDef(
+    "throughput_rps", "throughput", "req/s", True, True, _field("throughput_rps")
+)
+# A rate that is usually zero: compared as a difference; 0.1 percentage point matters.
+ERROR_RATE = MetricDef("error_rate", "error rate", "", False, False, _field("error_rate"), 0.001)
+
 METRICS: tuple[MetricDef, ...] = (
-    MetricDef("throughput_rps", "throughput", "req/s", True, True, _field("throughput_rps")),
+    THROUGHPUT,
     MetricDef("latency_p50_ms", "latency p50", "ms", False, True, _histogram_percentile(50)),
     MetricDef("latency_p90_ms", "latency p90", "ms", False, True, _histogram_percentile(90)),
     MetricDef("latency_p99_ms", "latency p99", "ms", False, True, _histogram_percentile(99)),
@@ -72,12 +85,11 @@ METRICS: tuple[MetricDef, ...] = (
         "output_tokens_per_s", "output tokens", "tok/s", True, True, _field("output_tokens_per_s")
     ),
     MetricDef("goodput_rps", "goodput", "req/s", True, True, _field("goodput_rps")),
-    # A rate that is usually zero: compared as a difference; 0.1 percentage point matters.
-    MetricDef("error_rate", "error rate", "", False, False, _field("error_rate"), 0.001),
+    ERROR_RATE,
 )
 
 
-OUTPUT_METRICS = ("latency_p50_ms", "latency_p99_ms", "throughput_rps")
+OUTPUT_METRICS = ("latency_p50_ms", "latency_p99_ms", THROUGHPUT.name)
 """The metrics the action sets `head-*` and `change-*` outputs for (action.yml lists them)."""
 
 
