@@ -274,6 +274,8 @@ def run_benchmark(
                     runtime.ensure_running()
                     if trial == 0 and point.key is not None:
                         previous = _check_sweep(point, points, metrics, previous, skipped, doc)
+                    # The monitor's fingerprint arrives with its first line, after it started.
+                    doc["gpu"] = gpu.fingerprint
                     write_results(doc, results_path)  # a crash later keeps this trial
             if stats is not None:
                 stats.close()

@@ -12,12 +12,13 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from benchaction.config.model import GpuSpec
+from benchaction.config import GpuSpec
 
 from .availability import Unavailable
 from .container_stats import ContainerStatsSampler
 from .monitor import MonitorReader
 from .sampler import DEFAULT_RATE_HZ, GpuSampler
+from .source import GpuSource
 
 __all__ = ["GpuTelemetry", "gpu_telemetry", "server_stats"]
 
@@ -27,21 +28,19 @@ Log = Callable[[str], None]
 class GpuTelemetry:
     """One GPU source for the whole run; `summary` per measurement window, `fingerprint` once."""
 
-    def __init__(self, source: GpuSampler | MonitorReader | None, reason: str | None) -> None:
+    def __init__(self, source: GpuSource | None, reason: str | None) -> None:
         self.source = source
         self.reason = reason
 
     @property
     def fingerprint(self) -> dict[str, Any]:
         """What the results keep as `gpu`: the GPUs' fingerprint, or why there is none."""
-        fp = None if self.source is None else self.source.fingerprint
+        if self.source is None:
+            return {"available": False, "reason": self.reason or "no GPU telemetry"}
+        fp = self.source.fingerprint
         if fp is not None:
             return {"available": True, **fp}
-        reason = self.reason
-        if isinstance(self.source, GpuSampler) and isinstance(self.source.status, Unavailable):
-            reason = self.source.status.reason
-        elif isinstance(self.source, MonitorReader) and self.source.reason:
-            reason = self.source.reason
+        reason = self.source.unavailable_reason or self.reason
         return {"available": False, "reason": reason or "no GPU telemetry"}
 
     def summary(

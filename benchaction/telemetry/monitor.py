@@ -28,7 +28,7 @@ from typing import IO, Any
 from .nvml import NvmlUnavailable, open_session
 from .recording import DEFAULT_MAX_ROWS, GpuRecording
 from .sampler import DEFAULT_MAX_SECONDS, DEFAULT_RATE_HZ, Clock, sample_loop
-from .summary import summarize_gpus
+from .source import GpuSource
 
 __all__ = ["MAX_LINE_BYTES", "PROTOCOL_VERSION", "MonitorReader", "run_monitor", "stop_on_eof"]
 
@@ -132,13 +132,15 @@ def stop_on_eof(stream: IO[bytes], stop: threading.Event) -> threading.Thread | 
     return thread
 
 
-class MonitorReader:
+class MonitorReader(GpuSource):
     """Consumes the monitor's stdout incrementally and summarises it like the in-process sampler.
 
     `status`: "waiting" (nothing yet), "running" (hello seen), "done" (bye seen),
     "unavailable" (the monitor found no GPU; `reason`), "lost" (the stream ended without bye;
     what was received is kept).
     """
+
+    source_name = "monitor"
 
     def __init__(self, *, max_rows: int = DEFAULT_MAX_ROWS) -> None:
         self.recording = GpuRecording(max_rows=max_rows)
@@ -152,11 +154,6 @@ class MonitorReader:
         self.last_t_ns: int | None = None
         self._pending = bytearray()
         self._discarding = False
-
-    @property
-    def fingerprint(self) -> dict[str, Any] | None:
-        """The fingerprint from the monitor's hello."""
-        return self.recording.fingerprint
 
     def feed(self, data: bytes) -> None:
         """Take the next bytes of the stream: complete lines are handled, a partial one kept."""
@@ -246,35 +243,24 @@ class MonitorReader:
         else:
             self.unknown_lines += 1
 
-    def summary(
-        self,
-        window_start_ns: int,
-        window_end_ns: int,
-        requests: int | None = None,
-        output_tokens: int | None = None,
-        *,
-        clock_origin_ns: int = 0,
-    ) -> dict[str, Any]:
-        """The same summary as GpuSampler.summary, from what the monitor sent."""
-        status = {"done": "ok", "running": "ok", "waiting": "lost"}.get(self.status, self.status)
-        reason = self.reason
+    @property
+    def unavailable_reason(self) -> str | None:
+        """Why the monitor has no GPUs to show: none found, or it ended before its hello."""
+        return self.reason
+
+    def health(self) -> tuple[str, str | None]:
+        """A monitor that never spoke counts as lost; one that said bye or still runs is ok."""
         if self.status == "waiting":
-            reason = "no output from the GPU monitor yet"
-        out = summarize_gpus(
-            self.recording,
-            window_start_ns,
-            window_end_ns,
-            requests,
-            output_tokens,
-            clock_origin_ns=clock_origin_ns,
-            status=status,
-            reason=reason,
-            source="monitor",
-        )
-        out["stream"] = {
-            "lines": self.lines,
-            "garbage_lines": self.garbage_lines,
-            "unknown_lines": self.unknown_lines,
-            "torn_lines": self.torn_lines,
+            return "lost", "no output from the GPU monitor yet"
+        return {"done": "ok", "running": "ok"}.get(self.status, self.status), self.reason
+
+    def extras(self) -> dict[str, Any]:
+        """The line counts, so a summary shows how clean the monitor's stream was."""
+        return {
+            "stream": {
+                "lines": self.lines,
+                "garbage_lines": self.garbage_lines,
+                "unknown_lines": self.unknown_lines,
+                "torn_lines": self.torn_lines,
+            }
         }
-        return out

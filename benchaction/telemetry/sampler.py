@@ -18,7 +18,7 @@ from typing import Any
 from .availability import Available, GpuStatus, Unavailable
 from .nvml import NvmlSession, NvmlUnavailable, open_session
 from .recording import DEFAULT_MAX_ROWS, GpuRecording
-from .summary import summarize_gpus
+from .source import GpuSource
 
 __all__ = ["DEFAULT_MAX_SECONDS", "DEFAULT_RATE_HZ", "GpuSampler", "sample_loop"]
 
@@ -64,11 +64,13 @@ def sample_loop(
     return "max duration"
 
 
-class GpuSampler:
+class GpuSampler(GpuSource):
     """Samples GPUs in a thread between start() and stop(); summary() per measurement window.
 
     Without a usable GPU start() returns Unavailable and summary() says why: never an exception.
     """
+
+    source_name = "nvml"
 
     def __init__(
         self,
@@ -94,11 +96,6 @@ class GpuSampler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._session: NvmlSession | None = None
-
-    @property
-    def fingerprint(self) -> dict[str, Any] | None:
-        """The GPUs' fingerprint (nvml.NvmlSession.fingerprint), once started."""
-        return self.recording.fingerprint
 
     def start(self) -> GpuStatus:
         """Open NVML, fingerprint the GPUs and start the thread; Unavailable when there is no GPU."""
@@ -144,34 +141,20 @@ class GpuSampler:
         if self._session is not None and (self._thread is None or not self._thread.is_alive()):
             self._session.close()
 
-    def summary(
-        self,
-        window_start_ns: int,
-        window_end_ns: int,
-        requests: int | None = None,
-        output_tokens: int | None = None,
-        *,
-        clock_origin_ns: int = 0,
-    ) -> dict[str, Any]:
-        """GPU numbers over [origin + start, origin + end] (perf_counter_ns); see summary.py."""
-        status, reason = "ok", None
+    @property
+    def unavailable_reason(self) -> str | None:
+        """Why start() found no GPU, for the results' `gpu` section."""
+        return self.status.reason if isinstance(self.status, Unavailable) else None
+
+    def health(self) -> tuple[str, str | None]:
+        """Unavailable without a GPU or before start(), failed once the thread hit an error."""
         if isinstance(self.status, Unavailable):
-            status, reason = "unavailable", self.status.reason
-        elif self.status is None:
-            status, reason = "unavailable", "the GPU sampler was never started"
-        elif self.error is not None:
-            status, reason = "failed", f"the GPU sampler stopped with an error: {self.error}"
-        return summarize_gpus(
-            self.recording,
-            window_start_ns,
-            window_end_ns,
-            requests,
-            output_tokens,
-            clock_origin_ns=clock_origin_ns,
-            status=status,
-            reason=reason,
-            source="nvml",
-        )
+            return "unavailable", self.status.reason
+        if self.status is None:
+            return "unavailable", "the GPU sampler was never started"
+        if self.error is not None:
+            return "failed", f"the GPU sampler stopped with an error: {self.error}"
+        return "ok", None
 
     def __enter__(self) -> GpuSampler:
         self.start()
