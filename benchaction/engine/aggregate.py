@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
-from benchaction.config.model import Slo
+from benchaction.config import Slo
 from benchaction.engine.records import ErrorClass, Events, Flag, Phase, Records
 from benchaction.engine.stream_join import (
     V_CHUNKS,

@@ -6,7 +6,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from benchaction.config.model import KServeSpec, OpenAISpec, Scenario
+from benchaction.config import KServeSpec, OpenAISpec, Scenario
 
 __all__ = ["kserve_path", "openai_path", "request_bodies"]
 

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Callable
 
-from benchaction.config.model import ResponseCheck
+from benchaction.config import ResponseCheck
 
 __all__ = ["Verdict", "compile_check", "needs_body"]
 

@@ -131,7 +131,8 @@ class VirtualUser(asyncio.Protocol):
             self.free_at = now
             self._close()  # connection_lost wakes the user's task, which reconnects
 
-    def _record_answer(self, now: int, status: int) -> None:
+    def _record_answer(self, now: int, status: int, failed: ErrorClass | None = None) -> None:
+        """Record the answer; `_fail` passes the error that ended the request instead."""
         self.run.record_plain(
             self.t_sched,
             self.t_send,
@@ -139,9 +140,12 @@ class VirtualUser(asyncio.Protocol):
             now,
             status,
             self.nbytes,
-            ErrorClass.OK
-            if status < 400
-            else (ErrorClass.HTTP_5XX if status >= 500 else ErrorClass.HTTP_4XX),
+            failed
+            or (
+                ErrorClass.OK
+                if status < 400
+                else (ErrorClass.HTTP_5XX if status >= 500 else ErrorClass.HTTP_4XX)
+            ),
             self.phase,
             self.seq,
             self.flags,
@@ -169,18 +173,7 @@ class VirtualUser(asyncio.Protocol):
         self.inflight = False
         self.free_at = now
         self.complete = False
-        self.run.record(
-            self.t_sched,
-            self.t_send,
-            self.t_first,
-            now,
-            status,
-            self.nbytes,
-            error,
-            self.phase,
-            self.seq,
-            flags=self.flags,
-        )
+        self._record_answer(now, status, error)
         if message is not None:
             self.run.note_error(error, message)
 
@@ -214,9 +207,9 @@ class BodyUser(VirtualUser):
         if len(self.body) <= MAX_BODY:
             self.body += body
 
-    def _record_answer(self, now: int, status: int) -> None:
-        if status >= 400:
-            super()._record_answer(now, status)
+    def _record_answer(self, now: int, status: int, failed: ErrorClass | None = None) -> None:
+        if failed is not None or status >= 400:
+            super()._record_answer(now, status, failed)
             return
         error = ErrorClass.OK
         body = bytes(self.body)
@@ -283,9 +276,12 @@ class StreamingUser(VirtualUser):
             for _ in range(n):
                 events.append(seq, t)
 
-    def _record_answer(self, now: int, status: int) -> None:
+    def _record_answer(self, now: int, status: int, failed: ErrorClass | None = None) -> None:
+        """Record the stream; `_fail` passes the error that cut it short."""
         sse = self.sse
-        if status >= 400:
+        if failed is not None:
+            error = failed
+        elif status >= 400:
             error = ErrorClass.HTTP_5XX if status >= 500 else ErrorClass.HTTP_4XX
             text = bytes(self.error_body[:300]).decode("utf-8", "replace").strip()
             self.run.note_error(error, f"HTTP {status}: {text}" if text else f"HTTP {status}")
@@ -301,8 +297,10 @@ class StreamingUser(VirtualUser):
         else:
             error = ErrorClass.OK
         n_out, flags = sse.completion_tokens, self.flags
-        if n_out < 0:
-            n_out, flags = sse.chunks, flags | Flag.USAGE_MISSING
+        if n_out < 0:  # no usage: count token-bearing events instead
+            n_out = sse.chunks
+            if failed is None:
+                flags |= Flag.USAGE_MISSING
         self.run.record(
             self.t_sched,
             self.t_send,
@@ -322,32 +320,6 @@ class StreamingUser(VirtualUser):
             flags=flags,
         )
 
-    def _fail(self, error: ErrorClass, now: int, status: int, message: str | None = None) -> None:
-        self.inflight = False
-        self.free_at = now
-        self.complete = False
-        sse = self.sse
-        self.run.record(
-            self.t_sched,
-            self.t_send,
-            self.t_first,
-            now,
-            status,
-            self.nbytes,
-            error,
-            self.phase,
-            self.seq,
-            t_tok1=self.t_tok1,
-            t_tokn=self.t_tokn,
-            n_chunks=sse.chunks,
-            n_out=sse.completion_tokens if sse.completion_tokens >= 0 else sse.chunks,
-            n_in=sse.prompt_tokens,
-            n_bad=sse.malformed,
-            flags=self.flags,
-        )
-        if message is not None:
-            self.run.note_error(error, message)
-
 
 class HeadUser(VirtualUser):
     """Sends HEAD requests: the answer ends with its headers, whatever Content-Length says."""
@@ -355,10 +327,11 @@ class HeadUser(VirtualUser):
     def on_headers_complete(self) -> None:
         self._complete()
 
-    def _record_answer(self, now: int, status: int) -> None:
+    def _record_answer(self, now: int, status: int, failed: ErrorClass | None = None) -> None:
         # The parser still waits for a body that never comes: start afresh for the next answer.
-        self.parser = httptools.HttpResponseParser(self)
-        super()._record_answer(now, status)
+        if failed is None:
+            self.parser = httptools.HttpResponseParser(self)
+        super()._record_answer(now, status, failed)
 
 
 def user_class(stream: bool, needs_body: bool, head: bool = False) -> type[VirtualUser]:

@@ -6,7 +6,7 @@ import math
 import os
 from dataclasses import dataclass, field, replace
 
-from benchaction.config.model import Arrivals, ResponseCheck, Scenario, Slo
+from benchaction.config import Arrivals, ResponseCheck, Scenario, Slo
 
 __all__ = ["LoadPlan", "available_cores", "plan_for", "prepare_requests"]
 

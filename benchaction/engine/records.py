@@ -1,9 +1,16 @@
-"""Per-request records kept in preallocated numpy chunks, written through memoryviews on the hot path."""
+"""Per-request records kept in preallocated numpy chunks, written without numpy calls.
+
+`RECORD_TABLE` names the columns once; the writers are generated from it (see `_writer`)."""
 
 from __future__ import annotations
 
 import enum
+import linecache
+import struct
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -11,6 +18,10 @@ import numpy.typing as npt
 __all__ = [
     "COLUMNS",
     "EVENT_COLUMNS",
+    "EVENT_TABLE",
+    "RECORD_TABLE",
+    "WIDTH",
+    "Column",
     "ErrorClass",
     "EventBuffer",
     "Events",
@@ -20,30 +31,51 @@ __all__ = [
     "Records",
 ]
 
-COLUMNS = (
-    "t_sched",
-    "t_send",
-    "t_first",
-    "t_end",
-    "status",
-    "nbytes",
-    "error",
-    "phase",
-    "seq",
-    "t_tok1",
-    "t_tokn",
-    "n_chunks",
-    "n_out",
-    "n_in",
-    "n_bad",
-    "flags",
+
+class Column(NamedTuple):
+    """One int64 field of a row: how the writers take it, and what one that leaves it out stores.
+
+    `stamp` marks a perf_counter_ns time, stored relative to the run start; "maybe" means 0 is
+    passed when it never happened, stored as -1.
+    """
+
+    name: str
+    default: int | None = None  # None: `append` must be given it; else its keyword default
+    token: bool = False  # a token-stream column: `append_plain` takes none and stores `default`
+    stamp: Literal["", "always", "maybe"] = ""
+
+
+RECORD_TABLE = (
+    Column("t_sched", stamp="always"),
+    Column("t_send", stamp="maybe"),  # 0: never sent
+    Column("t_first", stamp="maybe"),  # 0: no byte of the answer came
+    Column("t_end", stamp="always"),
+    Column("status"),
+    Column("nbytes"),
+    Column("error"),
+    Column("phase"),
+    Column("seq"),
+    Column("t_tok1", -1, token=True, stamp="maybe"),
+    Column("t_tokn", -1, token=True, stamp="maybe"),
+    Column("n_chunks", 0, token=True),
+    Column("n_out", -1, token=True),
+    Column("n_in", -1, token=True),
+    Column("n_bad", 0, token=True),
+    Column("flags", 0),
 )
+"""The request record, the one place its columns are named and ordered: every writer, reader and
+default below is derived from it. The writers take the columns in this order (callers pass the
+leading ones by position)."""
+
+EVENT_TABLE = (Column("seq"), Column("t"))
+"""One row per token-bearing streamed event: which request, and when its bytes were read (already
+run-relative)."""
+
+COLUMNS = tuple(c.name for c in RECORD_TABLE)
 """One int64 per column per request; times are perf_counter_ns relative to the run start, -1 none."""
 
-EVENT_COLUMNS = ("seq", "t")
-"""One row per token-bearing streamed event: which request, and when its bytes were read."""
-
-_WIDTH = len(COLUMNS)
+EVENT_COLUMNS = tuple(c.name for c in EVENT_TABLE)
+WIDTH = len(COLUMNS)
 
 
 class ErrorClass(enum.IntEnum):
@@ -83,34 +115,88 @@ class Phase(enum.IntEnum):
     MEASURED = 1
 
 
+def _packed(width: int) -> bool:
+    """Whether a row this wide is written by one struct.pack_into (positions in bytes) or by one
+    memoryview store per column (positions in int64 slots): measured, one call beats 16 stores
+    but not 2."""
+    return width > 2
+
+
+def _writer(
+    name: str, table: tuple[Column, ...], plain: bool = False, after: str = ""
+) -> Callable[..., None]:
+    """A row writer built from `table`, followed by the statements in `after`.
+
+    Generated once at import so the column order, defaults and run-relative times live in the
+    table alone, while the hot path stays straight-line code with no loop or per-column lookup.
+    """
+    params, values = [], []
+    clash = {"self", "v", "i", "o", "_pack"} & {c.name for c in table}
+    if clash:
+        raise ValueError(f"column names {sorted(clash)} are taken by the generated writer")
+    for c in table:
+        if plain and c.token:
+            values.append(str(c.default))
+            continue
+        params.append(c.name if plain or c.default is None else f"{c.name}={c.default}")
+        if c.stamp == "always":
+            values.append(f"{c.name} - o")
+        elif c.stamp == "maybe":
+            values.append(f"({c.name} - o if {c.name} > 0 else -1)")
+        else:
+            values.append(c.name)
+    row = struct.Struct(f"={len(table)}q")
+    if _packed(len(table)):
+        store = [f"    _pack(v, i, {', '.join(values)})", f"    self._pos = i + {row.size}"]
+    else:
+        store = [
+            f"    v[i + {k}] = {value}" if k else f"    v[i] = {value}"
+            for k, value in enumerate(values)
+        ]
+        store.append(f"    self._pos = i + {len(table)}")
+    lines = [
+        f"def {name}(self, {', '.join(params)}):",
+        "    if self._pos >= self._limit:",
+        "        self._grow()",
+        "    v, i = self._view, self._pos",
+        *(["    o = self.origin"] if any(c.stamp for c in table) else []),
+        *store,
+    ]
+    source = "\n".join(lines) + "\n" + after
+    filename = f"<generated {name} of {table[0].name}..{table[-1].name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = {"_pack": row.pack_into}
+    exec(compile(source, filename, "exec"), namespace)
+    writer: Callable[..., None] = namespace[name]
+    return writer
+
+
 class _ChunkedTable:
     """Grows by whole chunks so a long run never copies what it already holds."""
 
     width = 0
-    default_row: tuple[int, ...] = ()  # what an unwritten column holds
 
     def __init__(self, chunk_rows: int = 1 << 16) -> None:
         self._chunk_rows = chunk_rows
         self._chunks: list[npt.NDArray[np.int64]] = []
         self._view: memoryview = memoryview(b"")
-        self._pos = 0  # next free slot (in int64 units) inside the current chunk
+        self._pos = 0  # next free position inside the current chunk, in the view's units
         self._limit = 0
         self._full_rows = 0
+        self._row_units = self.width * (8 if _packed(self.width) else 1)
 
     def _grow(self) -> None:
-        if any(self.default_row):
-            chunk = np.tile(np.asarray(self.default_row, dtype=np.int64), self._chunk_rows)
-        else:
-            chunk = np.zeros(self._chunk_rows * self.width, dtype=np.int64)
+        chunk = np.zeros(self._chunk_rows * self.width, dtype=np.int64)
         if self._chunks:
             self._full_rows += self._chunk_rows
         self._chunks.append(chunk)
-        self._view = memoryview(chunk.data).cast("B").cast("q")
+        view = memoryview(chunk.data).cast("B")
+        self._view = view if _packed(self.width) else view.cast("q")
         self._pos = 0
-        self._limit = self._chunk_rows * self.width
+        self._limit = len(self._view)
 
     def __len__(self) -> int:
-        return self._full_rows + self._pos // self.width if self._chunks else 0
+        return self._full_rows + self._pos // self._row_units
 
     def full_chunks(self) -> int:
         """Chunks that are complete (every one but the chunk being written)."""
@@ -128,93 +214,50 @@ class _ChunkedTable:
         """The rows held, chunk by chunk, as n x width views (no copy)."""
         if not self._chunks:
             return []
-        parts = [c.reshape(-1, self.width) for c in self._chunks[:-1]]
-        parts.append(self._chunks[-1][: self._pos].reshape(-1, self.width))
+        parts = [c.reshape(-1, self.width) for c in self._chunks]
+        parts[-1] = parts[-1][: self._pos // self._row_units]
         return parts
 
     def _table(self) -> npt.NDArray[np.int64]:
-        if not self._chunks:
-            return np.zeros((0, self.width), dtype=np.int64)
-        parts = [c.reshape(-1, self.width) for c in self._chunks[:-1]]
-        parts.append(self._chunks[-1][: self._pos].reshape(-1, self.width))
-        return np.concatenate(parts)
+        parts = self.views()
+        return np.concatenate(parts) if parts else np.zeros((0, self.width), dtype=np.int64)
+
+
+# Run after each record is written, in the same call: the counts a run reads back, and its fold.
+_TALLY = """\
+    if error:
+        self.errors += 1
+    else:
+        self.completed += 1
+    if phase and t_end > self.last_measured_end:
+        self.last_measured_end = t_end
+    if self.completed + self.errors >= self.check_at:
+        self.on_full()
+"""
 
 
 class RecordBuffer(_ChunkedTable):
-    """Request records, appended once per finished request without numpy calls."""
+    """Request records, one row per finished request, written without numpy calls.
 
-    width = _WIDTH
-    default_row = (0,) * 9 + (-1, -1, 0, -1, -1, 0, 0)
+    It also keeps the counts a run reads back often, so recording an answer is a single call.
+    """
 
-    def append_plain(
-        self,
-        t_sched: int,
-        t_send: int,
-        t_first: int,
-        t_end: int,
-        status: int,
-        nbytes: int,
-        error: int,
-        phase: int,
-        seq: int,
-        flags: int,
-    ) -> None:
-        """Store a request with no token columns (they keep their defaults): the HTTP hot path."""
-        if self._pos >= self._limit:
-            self._grow()
-        v, i = self._view, self._pos
-        v[i] = t_sched
-        v[i + 1] = t_send
-        v[i + 2] = t_first
-        v[i + 3] = t_end
-        v[i + 4] = status
-        v[i + 5] = nbytes
-        v[i + 6] = error
-        v[i + 7] = phase
-        v[i + 8] = seq
-        v[i + 15] = flags
-        self._pos = i + _WIDTH
+    width = WIDTH
 
-    def append(
-        self,
-        t_sched: int,
-        t_send: int,
-        t_first: int,
-        t_end: int,
-        status: int,
-        nbytes: int,
-        error: int,
-        phase: int,
-        seq: int,
-        t_tok1: int = -1,
-        t_tokn: int = -1,
-        n_chunks: int = 0,
-        n_out: int = -1,
-        n_in: int = -1,
-        n_bad: int = 0,
-        flags: int = 0,
-    ) -> None:
-        """Store one request."""
-        if self._pos >= self._limit:
-            self._grow()
-        v, i = self._view, self._pos
-        v[i] = t_sched
-        v[i + 1] = t_send
-        v[i + 2] = t_first
-        v[i + 3] = t_end
-        v[i + 4] = status
-        v[i + 5] = nbytes
-        v[i + 6] = error
-        v[i + 7] = phase
-        v[i + 8] = seq
-        v[i + 9] = t_tok1
-        v[i + 10] = t_tokn
-        v[i + 11] = n_chunks
-        v[i + 12] = n_out
-        v[i + 13] = n_in
-        v[i + 14] = n_bad
-        v[i + 15] = flags
-        self._pos = i + _WIDTH
+    def __init__(self, chunk_rows: int = 1 << 16, origin: int = 0) -> None:
+        super().__init__(chunk_rows)
+        self.origin = origin  # perf_counter_ns of the run start: times are stored relative to it
+        self.completed = 0
+        self.errors = 0
+        self.last_measured_end = 0  # absolute t_end of the latest measured request
+        self.check_at = sys.maxsize  # on_full is called once completed + errors reach this
+        self.on_full: Callable[[], None] = lambda: None
+
+    append: Callable[..., None] = _writer("append", RECORD_TABLE, after=_TALLY)
+    """Store one finished request, with its stamps as perf_counter_ns (made run-relative here)."""
+
+    append_plain: Callable[..., None] = _writer("append_plain", RECORD_TABLE, True, _TALLY)
+    """`append` without the token columns (they store their defaults): the plain HTTP hot path."""
 
     def freeze(self) -> Records:
         """The rows written so far as one contiguous table (one copy, after the run)."""
@@ -226,14 +269,8 @@ class EventBuffer(_ChunkedTable):
 
     width = len(EVENT_COLUMNS)
 
-    def append(self, seq: int, t: int) -> None:
-        """Store one event (hot path: one call per token-bearing event)."""
-        if self._pos >= self._limit:
-            self._grow()
-        v, i = self._view, self._pos
-        v[i] = seq
-        v[i + 1] = t
-        self._pos = i + 2
+    append: Callable[..., None] = _writer("append", EVENT_TABLE)
+    """Store one event (hot path: one call per token-bearing event)."""
 
     def freeze(self) -> Events:
         """The events written so far as one contiguous table."""
@@ -241,31 +278,32 @@ class EventBuffer(_ChunkedTable):
 
 
 @dataclass(frozen=True)
-class Records:
-    """An immutable table of request records with named column access."""
+class _Rows:
+    """An immutable int64 table with named column access."""
 
     table: npt.NDArray[np.int64]
+    names: ClassVar[tuple[str, ...]] = ()
 
     def __len__(self) -> int:
         return int(self.table.shape[0])
 
     def column(self, name: str) -> npt.NDArray[np.int64]:
         """One column by name (a view, not a copy)."""
-        return self.table[:, COLUMNS.index(name)]
+        return self.table[:, self.names.index(name)]
 
 
 @dataclass(frozen=True)
-class Events:
-    """An immutable table of token-bearing event arrivals (`seq`, `t`)."""
+class Records(_Rows):
+    """Request records, one row each; columns as in `COLUMNS`."""
 
-    table: npt.NDArray[np.int64]
+    names = COLUMNS
 
-    def __len__(self) -> int:
-        return int(self.table.shape[0])
 
-    def column(self, name: str) -> npt.NDArray[np.int64]:
-        """One column by name (a view, not a copy)."""
-        return self.table[:, EVENT_COLUMNS.index(name)]
+@dataclass(frozen=True)
+class Events(_Rows):
+    """Token-bearing event arrivals (`seq`, `t`)."""
+
+    names = EVENT_COLUMNS
 
     @classmethod
     def empty(cls) -> Events:

@@ -54,19 +54,21 @@ class LoadRun:
         self.plan = plan
         self.start_ns = start_ns
         chunk = max(1, min(1 << 16, plan.fold_rows))
-        self.buffer = RecordBuffer(chunk)
+        self.buffer = RecordBuffer(chunk, origin=start_ns)
+        self.buffer.check_at = plan.fold_rows
+        self.buffer.on_full = self._fold
+        # Store one finished request (stamps as perf_counter_ns): the buffer's own writers, so an
+        # answer costs one call. `record_plain` leaves the token columns out (plain HTTP).
+        self.record = self.buffer.append
+        self.record_plain = self.buffer.append_plain
         self.events = EventBuffer(chunk)
         self.folded: Aggregate | None = None
-        self.completed = 0
-        self.errors = 0
         self.stopping = False
         self.w0: int | None = None
         self.w1: int | None = None
         self.users: list[VirtualUser] = []
         self.messages: dict[str, list[str]] = {}
         self._local_seq = 0
-        self.last_measured_end = 0  # absolute; W's end in count mode
-        self._check_at = plan.fold_rows
 
     def next_seq(self) -> int:
         """A request number unique across the workers of a run."""
@@ -74,89 +76,20 @@ class LoadRun:
         self._local_seq += 1
         return seq
 
-    def record(
-        self,
-        t_sched: int,
-        t_send: int,
-        t_first: int,
-        t_end: int,
-        status: int,
-        nbytes: int,
-        error: int,
-        phase: int,
-        seq: int,
-        t_tok1: int = -1,
-        t_tokn: int = -1,
-        n_chunks: int = 0,
-        n_out: int = -1,
-        n_in: int = -1,
-        n_bad: int = 0,
-        flags: int = 0,
-    ) -> None:
-        """Store one finished request, with times made relative to the run start."""
-        s = self.start_ns
-        self.buffer.append(
-            t_sched - s,
-            t_send - s if t_send > 0 else -1,
-            t_first - s if t_first > 0 else -1,
-            t_end - s,
-            status,
-            nbytes,
-            error,
-            phase,
-            seq,
-            t_tok1 - s if t_tok1 > 0 else -1,
-            t_tokn - s if t_tokn > 0 else -1,
-            n_chunks,
-            n_out,
-            n_in,
-            n_bad,
-            flags,
-        )
-        if error:
-            self.errors += 1
-        else:
-            self.completed += 1
-        if phase and t_end > self.last_measured_end:
-            self.last_measured_end = t_end
-        if self.completed + self.errors >= self._check_at:
-            self._fold()
+    @property
+    def completed(self) -> int:
+        """Requests recorded without an error."""
+        return self.buffer.completed
 
-    def record_plain(
-        self,
-        t_sched: int,
-        t_send: int,
-        t_first: int,
-        t_end: int,
-        status: int,
-        nbytes: int,
-        error: int,
-        phase: int,
-        seq: int,
-        flags: int,
-    ) -> None:
-        """`record` for an answer without token columns, on the hot path of plain HTTP."""
-        s = self.start_ns
-        self.buffer.append_plain(
-            t_sched - s,
-            t_send - s,
-            t_first - s if t_first > 0 else -1,
-            t_end - s,
-            status,
-            nbytes,
-            error,
-            phase,
-            seq,
-            flags,
-        )
-        if error:
-            self.errors += 1
-        else:
-            self.completed += 1
-        if phase and t_end > self.last_measured_end:
-            self.last_measured_end = t_end
-        if self.completed + self.errors >= self._check_at:
-            self._fold()
+    @property
+    def errors(self) -> int:
+        """Requests recorded with an error."""
+        return self.buffer.errors
+
+    @property
+    def last_measured_end(self) -> int:
+        """The latest t_end (absolute) of a measured request: W's end in count mode."""
+        return self.buffer.last_measured_end
 
     def note_error(self, error: int, message: str) -> None:
         """Keep the first few messages of each error class for the report."""
@@ -179,7 +112,7 @@ class LoadRun:
         """Summarise the oldest complete chunks so a worker holds at most `fold_rows` rows."""
         from benchaction.engine.aggregate import fold_events, fold_records
 
-        self._check_at = self.completed + self.errors + (1 << 16)
+        self.buffer.check_at = self.completed + self.errors + (1 << 16)
         w0, w1 = self.window()
         if self.plan.duration_s is None:
             w1 = None  # count mode: W ends with the last measured answer, not known yet
@@ -288,7 +221,7 @@ class OpenRun(LoadRun):
     def restart_at(self, start_ns: int) -> None:
         """Set the run's clock to `start_ns` (after the connection pool opened)."""
         shift = start_ns - self.start_ns
-        self.start_ns = start_ns
+        self.start_ns = self.buffer.origin = start_ns  # the records' clock too
         assert self.w0 is not None
         self.w0 += shift
         if self.w1 is not None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from benchaction.config.model import Limits, Slo
+from benchaction.config import Limits, Slo
 from benchaction.engine.aggregate import (
     Aggregate,
     Dist,
