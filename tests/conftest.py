@@ -1,4 +1,11 @@
-"""Shared fixtures: a real Docker engine, the offline base image, free ports, unique run ids."""
+"""Shared fixtures: a real Docker engine, the offline base image, free ports, unique run ids.
+
+Layout: `unit/<package>/` tests one benchaction package each (no Docker engine; loopback servers
+at most), `unit/project/` the repository's own rules (README, imports, layering);
+`integration/` runs real servers, processes and the Docker engine; `e2e/` runs the action image
+the way the runner does and the README's first command; `support/` holds the shared builders,
+stand-in and fake servers and fixture plugins. Tests share code only through `tests.support`.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +15,19 @@ import socket
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import NoReturn
 
 import docker
 import docker.errors
 import pytest
 
 from benchaction.serving import MANAGED, RUN, docker_engine
+from tests.support.paths import REPO_ROOT
+from tests.support.skips import skip_or_fail
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+# The GitHub stand-in and a real pull_request event, for unit/github, unit/flow and e2e tests.
+pytest_plugins = ["tests.support.github_fixtures"]
+
 DEFAULT_BASE_IMAGE = "benchaction-test/python-base:bookworm-1"
-
-
-def docker_required() -> bool:
-    """CI sets BENCHACTION_REQUIRE_DOCKER=1 so that a missing engine fails instead of skipping."""
-    return os.environ.get("BENCHACTION_REQUIRE_DOCKER") == "1"
-
-
-def skip_or_fail(reason: str) -> NoReturn:
-    """Skip locally; fail where Docker tests are required to run."""
-    if docker_required():
-        pytest.fail(f"{reason} (BENCHACTION_REQUIRE_DOCKER=1)", pytrace=False)
-    pytest.skip(reason)
 
 
 # Run ids handed out by the `run_id` fixture: images built under them are removed at the end.

@@ -17,8 +17,13 @@ DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 
 
 def engine_address(environment: Mapping[str, str] | None = None) -> str:
-    """Where the Docker SDK looks for the engine, for messages: DOCKER_HOST or the socket."""
-    host = (environment or {}).get("DOCKER_HOST", "").strip()
+    """Where the Docker SDK looks for the engine, for messages: DOCKER_HOST or the socket.
+
+    Without an environment the SDK reads this process's own, which is not ours to read here.
+    """
+    if environment is None:
+        return f"DOCKER_HOST (if set) or {DEFAULT_SOCKET}"
+    host = environment.get("DOCKER_HOST", "").strip()
     return f"DOCKER_HOST={host}" if host else DEFAULT_SOCKET
 
 

@@ -1,9 +1,10 @@
 """The action image run the way the runner runs it, against real model containers.
 
-Each test starts the action with the runner's `docker run` (conftest.run_action) on a workspace
-owned by a non-root user, with a real `pull_request` payload and a validating stand-in of the
-GitHub API on the host's loopback, then checks what a user would see: exit code, comment,
-check run, outputs, summary, results file and its owner, and that no container was left behind.
+Each test starts the action with the runner's `docker run` (the `run_action` fixture in
+tests/e2e/conftest.py) on a workspace owned by a non-root user, with a real `pull_request`
+payload and a validating stand-in of the GitHub API on the host's loopback, then checks what a
+user would see: exit code, comment, check run, outputs, summary, results file and its owner,
+and that no container was left behind.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ import yaml
 
 from benchaction.flow.verdict import SAME_JOB_NOTE
 from benchaction.results import validate_results
-from tests.action.conftest import WORKSPACE_UID, ActionRun, build, leftovers
-from tests.conftest import REPO_ROOT
-from tests.github.standin import Reply, StandIn
-from tests.github.test_publish import BASE, CHECK_RUNS, COMMENTS, SHA, check_run, comment
+from tests.support.action_runner import WORKSPACE_UID, ActionRun, build, leftovers
+from tests.support.github_payloads import BASE, CHECK_RUNS, COMMENTS, SHA, check_run, comment
+from tests.support.paths import EXAMPLES, REPO_ROOT
+from tests.support.standin import Reply, StandIn
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-PAYLOADS = (REPO_ROOT / "examples" / "numpy-mlp" / "payloads.jsonl").read_bytes()
+PAYLOADS = (EXAMPLES / "numpy-mlp" / "payloads.jsonl").read_bytes()
 ARTIFACTS = f"{BASE}/actions/artifacts"
 RUN_TIMEOUT_S = 240
 TOKEN = "ghs_e2eToken0123456789"

@@ -15,7 +15,7 @@ from benchaction.engine import (
     run_load,
     trial_metrics,
 )
-from tests.httpserver import Behaviour, serving
+from tests.support.httpserver import Behaviour, serving
 
 
 def _plan(port: int, **kw: object) -> LoadPlan:

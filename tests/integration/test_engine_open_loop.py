@@ -7,7 +7,7 @@ import pytest
 
 from benchaction.config.model import Arrivals
 from benchaction.engine import ErrorClass, LoadPlan, Phase, prepare_requests, run_load
-from tests.httpserver import Behaviour, serving
+from tests.support.httpserver import Behaviour, serving
 
 
 def _plan(port: int, **kw: object) -> LoadPlan:

@@ -11,7 +11,7 @@ import pytest
 
 from benchaction.config.model import Arrivals
 from benchaction.engine import ErrorClass, Flag, LoadPlan, LoadResult, prepare_requests, run_load
-from tests.streamserver import stream_server
+from tests.support.streamserver import stream_server
 
 _MS = 1e6
 

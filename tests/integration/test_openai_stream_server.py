@@ -27,8 +27,9 @@ from typing import Any
 import pytest
 
 from benchaction.engine.sse import SseStream
+from tests.support.paths import EXAMPLES
 
-SERVER = Path(__file__).resolve().parents[1] / "examples" / "openai-stream" / "server.py"
+SERVER = EXAMPLES / "openai-stream" / "server.py"
 EARLY_NS = 1_000_000  # timer rounding
 LATE_MEDIAN_NS = 5_000_000
 LATE_MAX_NS = 40_000_000

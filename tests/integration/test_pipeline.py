@@ -17,7 +17,7 @@ from benchaction.flow.measure import RunOptions, run_benchmark
 from benchaction.progress import ProgressDisplay
 from benchaction.report import render_markdown
 from benchaction.results import load_results, results_schema, validate_results, write_results
-from tests.httpserver import Behaviour, serving
+from tests.support.httpserver import Behaviour, serving
 
 
 def _write_config(folder: Path, port: int, name: str = "svc|<b>") -> Path:

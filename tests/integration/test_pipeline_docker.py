@@ -19,11 +19,11 @@ from benchaction.flow.measure import RunOptions, run_benchmark
 from benchaction.progress import ProgressDisplay
 from benchaction.results import load_results, results_schema
 from benchaction.serving import RUN
+from tests.support.paths import EXAMPLES
 
 pytestmark = pytest.mark.docker
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "examples" / "numpy-mlp" / "bench.yml"
+EXAMPLE = EXAMPLES / "numpy-mlp" / "bench.yml"
 
 
 def _overrides(base_image: str, port: int, duration: str = "3s") -> dict[str, object]:
@@ -35,7 +35,7 @@ def _overrides(base_image: str, port: int, duration: str = "3s") -> dict[str, ob
             "build": {"args": {"BASE_IMAGE": base_image}},
         },
         # Server and client share this machine's two cores: the client's own lateness is not
-        # what these tests are about (tests/test_engine_open_loop.py is).
+        # what these tests are about (tests/integration/test_engine_open_loop.py is).
         "scenarios": {
             "*": {"duration": duration, "warmup": "0.5s", "limits": {"dispatch_lag_p99": "1s"}}
         },

@@ -12,8 +12,9 @@ import pytest
 from benchaction.config import load_config
 from benchaction.flow.measure import RunOptions, run_benchmark
 from benchaction.progress import ProgressDisplay
+from tests.support.paths import EXAMPLES
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "numpy-mlp"
+EXAMPLE = EXAMPLES / "numpy-mlp"
 
 
 def test_kserve_v2_infer_with_checks(tmp_path: Path, free_port: int) -> None:

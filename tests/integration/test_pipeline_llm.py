@@ -15,7 +15,7 @@ from benchaction.flow.measure import RunOptions, run_benchmark
 from benchaction.progress import ProgressDisplay
 from benchaction.report import render_markdown
 from benchaction.results import results_schema
-from tests.streamserver import stream_server
+from tests.support.streamserver import stream_server
 
 
 @pytest.fixture(scope="module")

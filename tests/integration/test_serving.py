@@ -21,10 +21,11 @@ from benchaction.config.model import BuildSpec, ReadySpec, ServerSpec
 from benchaction.errors import ServingError
 from benchaction.serving import MANAGED, OWNER, RUN, ServerRuntime, open_runtime, sweep_stale
 from benchaction.serving.labels import HostView, object_labels
+from tests.support.paths import EXAMPLES
 
 pytestmark = pytest.mark.docker
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "numpy-mlp"
+EXAMPLE = EXAMPLES / "numpy-mlp"
 Leftovers = Callable[[str], list[str]]
 
 

@@ -25,8 +25,9 @@ from benchaction.serving.labels import (
     parse_owner,
     stale_reason,
 )
+from tests.support.paths import EXAMPLES
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "numpy-mlp"
+EXAMPLE = EXAMPLES / "numpy-mlp"
 FAST_READY = ReadySpec(path="/health", timeout_s=30, interval_s=0.05)
 
 
@@ -81,21 +82,24 @@ def test_process_runtime_missing_command_is_explained() -> None:
         open_runtime(spec, run_id="local", log=lambda _: None)
 
 
-def test_auto_without_engine_falls_back_or_explains(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+def test_auto_without_engine_falls_back_or_explains(tmp_path: Path) -> None:
+    # The caller's environment (the CLI's or the action's) locates the engine.
+    env = {"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"}
     lines: list[str] = []
     process = ProcessSpec(command=(sys.executable, "server.py"), cwd=EXAMPLE)
-    rt = open_runtime(ServerSpec(image="m", process=process), run_id="r", log=lines.append)
+    rt = open_runtime(
+        ServerSpec(image="m", process=process), run_id="r", log=lines.append, environment=env
+    )
     assert rt.name == "process"
     assert "no-engine.sock" in lines[-1]
     with pytest.raises(ServingError) as caught:
-        open_runtime(ServerSpec(image="m"), run_id="r", log=lambda _: None)
+        open_runtime(ServerSpec(image="m"), run_id="r", log=lambda _: None, environment=env)
     assert "no-engine.sock" in str(caught.value)
     assert "server.process.command" in str(caught.value)
     with pytest.raises(ServingError, match=r"server\.runtime is `docker`.*no-engine\.sock"):
-        open_runtime(ServerSpec(image="m", runtime="docker"), run_id="r", log=lambda _: None)
+        open_runtime(
+            ServerSpec(image="m", runtime="docker"), run_id="r", log=lambda _: None, environment=env
+        )
 
 
 class _Flaky(BaseHTTPRequestHandler):

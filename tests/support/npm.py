@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import skip_or_fail
+from tests.support.skips import skip_or_fail
 
 NPM_TIMEOUT_S = 300
 

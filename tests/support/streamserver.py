@@ -9,9 +9,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
-SERVER = Path(__file__).resolve().parents[1] / "examples" / "openai-stream" / "server.py"
+from tests.support.paths import EXAMPLES
+
+SERVER = EXAMPLES / "openai-stream" / "server.py"
 
 
 def _free_port() -> int:

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from benchaction.action.settings import INPUT_DEFAULTS
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 ACTION = REPO_ROOT / "action.yml"
 REUSABLE = REPO_ROOT / ".github" / "workflows" / "inference-benchmark.yml"

@@ -19,7 +19,7 @@ from benchaction.errors import Cancelled, ConfigError
 from benchaction.flow.ab import base_config, merge_documents, round_order
 from benchaction.report import render_failure as failure_markdown
 from benchaction.results import validate_results
-from tests.unit.test_comment import _doc
+from tests.support.documents import two_scenario_doc
 
 CONFIG = """version: 1
 name: m
@@ -37,7 +37,7 @@ trials: 4
 
 
 def _one_trial_doc(latency: float, status: str = "complete") -> dict[str, Any]:
-    doc = _doc("predict", latency, 1.0, "a" * 40)
+    doc = two_scenario_doc("predict", latency, 1.0, "a" * 40)
     doc["status"] = status
     doc["instances"] = [
         {"instance": 0, "cold_start_s": 0.5, "container_id": f"c{latency}", "pid": None}
@@ -121,7 +121,11 @@ def test_base_checkout_without_the_config_says_what_to_do(tmp_path: Path) -> Non
 def test_failure_markdown_fences_hostile_text_and_counts_trials() -> None:
     detail = "server exited\n    | ```\n    | @everyone"
     text = failure_markdown(
-        "<!-- m -->", "the benchmark failed", detail, _doc("p", 1, 1, "a" * 40), "https://x/run"
+        "<!-- m -->",
+        "the benchmark failed",
+        detail,
+        two_scenario_doc("p", 1, 1, "a" * 40),
+        "https://x/run",
     )
     assert text.startswith("<!-- m -->\n### ❌ bench-action: the benchmark failed\n\n````text\n")
     assert "\n````\n" in text and "Scenario trials finished before it stopped: 10" in text

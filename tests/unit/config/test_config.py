@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from benchaction.config import PROFILES_BUILTIN, load_config, parse_duration, parse_size
 from benchaction.config.model import GpuSpec
 from benchaction.errors import ConfigError
+from tests.support.config_files import Write, only_problem, problems
+from tests.support.paths import EXAMPLES
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "numpy-mlp" / "bench.yml"
+EXAMPLE = EXAMPLES / "numpy-mlp" / "bench.yml"
 
 # Line numbers matter in these documents: tests assert on them.
 BASE = """\
@@ -26,32 +26,6 @@ scenarios:
     payloads: [{"x": 1}]
     requests: 10
 """
-
-Write = Callable[..., str]
-
-
-@pytest.fixture
-def write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Write:
-    """Write files into a fresh folder that is also the working directory; returns the name."""
-    monkeypatch.chdir(tmp_path)
-
-    def _write(text: str, name: str = "bench.yml") -> str:
-        (tmp_path / name).write_text(text, encoding="utf-8")
-        return name
-
-    return _write
-
-
-def problems(path: str | Path, **kwargs: Any) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        load_config(path, **kwargs)
-    return info.value.problems
-
-
-def only_problem(path: str | Path, **kwargs: Any) -> str:
-    found = problems(path, **kwargs)
-    assert len(found) == 1, found
-    return found[0]
 
 
 # --- the example and the happy path -----------------------------------------------------------

@@ -21,7 +21,8 @@ from benchaction.config.model import (
     Slo,
     Sweep,
 )
-from tests.unit.test_config import Write, only_problem, problems, write  # noqa: F401
+from tests.support.config_files import Write, only_problem, problems
+from tests.support.paths import REPO_ROOT
 
 # Line numbers matter in these documents: tests assert on them.
 OPENAI = """\
@@ -726,7 +727,7 @@ def test_profile_error_in_a_sweep_points_into_the_profile(write: Write) -> None:
 
 # --- the reference's examples ---------------------------------------------------------------------
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+DOCS = REPO_ROOT / "docs" / "configuration.md"
 
 
 def _doc_examples() -> dict[str, str]:

@@ -15,6 +15,8 @@ from benchaction.engine.records import COLUMNS, ErrorClass, Events, Flag, Phase,
 from benchaction.engine.result import LoadResult, WorkerStats
 from benchaction.engine.trial_metrics import MIN_SAMPLES, trial_metrics
 from benchaction.results import validate_results
+from tests.support.documents import sweep_doc
+from tests.support.records import synthetic_stream
 
 MS = 1_000_000
 S = 1_000_000_000
@@ -246,52 +248,6 @@ def test_validity_rules() -> None:
     assert "achieved" not in _reasons(_result(behind, open_loop=True))
 
 
-def _synthetic(
-    n: int, rng: np.random.Generator, tokens_per_event: int
-) -> tuple[Records, Events, int, int]:
-    """A streamed open-loop run: n arrivals at 1000/s, W = [0.5 s, n/1000 - 0.5 s]."""
-    t_sched = np.cumsum(rng.exponential(1e6, n)).astype(np.int64)
-    t_send = t_sched + rng.integers(5_000, 50_000, n)
-    k = rng.integers(1, 40, n)
-    ttft = rng.lognormal(np.log(20e6), 0.4, n).astype(np.int64)
-    seqs, times, tok1, tokn = [], [], np.zeros(n, np.int64), np.zeros(n, np.int64)
-    for i in range(n):
-        gaps = rng.lognormal(np.log(3e6), 0.6, k[i] - 1).astype(np.int64)
-        gaps[rng.random(gaps.size) < 0.1] = 0  # events read together
-        t = t_send[i] + ttft[i] + np.r_[0, np.cumsum(gaps)]
-        seqs.append(np.full(k[i], i))
-        times.append(t)
-        tok1[i], tokn[i] = t[0], t[-1]
-    t_end = tokn + 100_000
-    w0, w1 = S // 2, n * MS - S // 2
-    error = np.where(rng.random(n) < 0.03, int(ErrorClass.TRUNCATED), 0)
-    table = np.zeros((n, len(COLUMNS)), np.int64)
-    cols = {
-        "t_sched": t_sched,
-        "t_send": t_send,
-        "t_first": t_send + ttft - 1000,
-        "t_end": t_end,
-        "status": np.full(n, 200),
-        "nbytes": k * 50,
-        "error": error,
-        "phase": ((t_sched >= w0) & (t_sched < w1)).astype(np.int64),
-        "seq": np.arange(n),
-        "t_tok1": tok1,
-        "t_tokn": tokn,
-        "n_chunks": k,
-        "n_out": k * tokens_per_event,
-        "n_in": rng.integers(10, 100, n),
-        "n_bad": np.zeros(n, np.int64),
-        "flags": np.zeros(n, np.int64),
-    }
-    for j, name in enumerate(COLUMNS):
-        table[:, j] = cols[name]
-    table = table[np.argsort(t_end, kind="stable")]  # rows land in completion order
-    ev = np.column_stack([np.concatenate(seqs), np.concatenate(times)])
-    ev = ev[np.argsort(ev[:, 1], kind="stable")]  # events land in arrival order
-    return Records(table), Events(ev), w0, w1
-
-
 def _fold_like_the_engine(
     records: Records,
     events: Events,
@@ -351,7 +307,7 @@ def _close(a: Any, b: Any, path: str = "") -> None:
 @pytest.mark.parametrize(("tokens_per_event", "owners"), [(1, True), (3, True), (2, False)])
 def test_folded_and_exact_agree(tokens_per_event: int, owners: bool) -> None:
     rng = np.random.default_rng(7)
-    records, events, w0, w1 = _synthetic(6000, rng, tokens_per_event)
+    records, events, w0, w1 = synthetic_stream(6000, rng, tokens_per_event)
     slo = Slo(ttft_s=0.025, tpot_s=0.004)
     whole = LoadResult(records, w0, w1, True, 0, events=events, open_loop=True)
     exact = trial_metrics(whole, slo=slo)
@@ -366,7 +322,7 @@ def test_folded_and_exact_agree(tokens_per_event: int, owners: bool) -> None:
 
 def test_workers_fold_apart_and_combine() -> None:
     rng = np.random.default_rng(11)
-    records, events, w0, w1 = _synthetic(5000, rng, 1)
+    records, events, w0, w1 = synthetic_stream(5000, rng, 1)
     exact = trial_metrics(LoadResult(records, w0, w1, True, 0, events=events))
     parts = []
     for k, chunk in ((0, 700), (1, 1100)):  # each worker folds on its own schedule
@@ -390,7 +346,7 @@ def test_workers_fold_apart_and_combine() -> None:
 
 def test_merge_is_exact_and_the_aggregate_pickles() -> None:
     rng = np.random.default_rng(3)
-    records, events, w0, w1 = _synthetic(1500, rng, 2)
+    records, events, w0, w1 = synthetic_stream(1500, rng, 2)
     half = len(records) // 2
     one = fold_records(records, w0, w1)
     two = fold_records(Records(records.table[:half]), w0, w1).merge(
@@ -416,7 +372,7 @@ def test_merge_is_exact_and_the_aggregate_pickles() -> None:
 
 def test_vllm_keys_match_its_estimators() -> None:
     rng = np.random.default_rng(5)
-    records, events, w0, w1 = _synthetic(2000, rng, 1)
+    records, events, w0, w1 = synthetic_stream(2000, rng, 1)
     m = trial_metrics(LoadResult(records, w0, w1, True, 0, events=events), slo=Slo(e2e_s=0.2))
     v = m["vllm"]
     col = records.column
@@ -450,66 +406,5 @@ def test_trial_fits_the_results_schema() -> None:
         ),
         slo=Slo(ttft_s=0.1),
     )
-    doc = _document([{"trial": 0, "instance": 0, **trial}])
+    doc = sweep_doc([{"trial": 0, "instance": 0, **trial}])
     validate_results(doc)
-
-
-def _document(trials: list[dict[str, Any]]) -> dict[str, Any]:
-    load = {
-        "protocol": "openai",
-        "method": "POST",
-        "path": "/v1/completions",
-        "concurrency": None,
-        "duration_s": 1.0,
-        "requests": None,
-        "warmup_s": 0.0,
-        "warmup_requests": 0,
-        "timeout_s": 5.0,
-        "payloads": 1,
-        "seed": 0,
-        "workers": None,
-        "rate": 20.0,
-        "arrival": "poisson",
-        "max_concurrency": None,
-        "slo": {"ttft_s": 0.1},
-    }
-    return {
-        "schema_version": 1,
-        "tool": {"name": "bench-action", "version": "0"},
-        "created_at": "2026-11-22T00:00:00+00:00",
-        "status": "complete",
-        "error": None,
-        "config": {
-            "name": "x",
-            "file": "b.yml",
-            "profile": None,
-            "hash": "sha256:" + "0" * 64,
-            "settings": {"reuse": False},
-        },
-        "git": None,
-        "host": {
-            "cpu_model": "x",
-            "cores": 1,
-            "os": "x",
-            "kernel": "x",
-            "python": "3",
-            "docker_version": None,
-        },
-        "server": {"runtime": "url", "source": "url", "image": None, "url": "http://x"},
-        "instances": [],
-        "scenarios": [
-            {
-                "name": "gen rate=20/s",
-                "sweep": {"of": "gen", "key": "rate", "value": 20.0},
-                "load": load,
-                "trials": trials,
-            },
-            {
-                "name": "gen rate=40/s",
-                "sweep": {"of": "gen", "key": "rate", "value": 40.0},
-                "skipped": "not run: the server saturated at gen rate=20/s",
-                "load": dict(load, rate=40.0),
-                "trials": [],
-            },
-        ],
-    }

@@ -10,20 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from benchaction.github.client import GitHubClient
-from tests.github.standin import Reply, StandIn
-from tests.github.test_publish import (  # noqa: F401 - fixtures used by name
-    BASE,
-    CHECK_RUNS,
-    COMMENTS,
-    SHA,
-    check_run,
-    client,
-    comment,
-    event,
-    pr_opened_event,
-)
+from tests.support.documents import two_scenario_doc
+from tests.support.github_payloads import BASE, CHECK_RUNS, COMMENTS, SHA, check_run, comment
+from tests.support.standin import Reply, StandIn
 from tests.support.verdict import report
-from tests.unit.test_comment import _doc
 
 ARTIFACTS = f"{BASE}/actions/artifacts"
 
@@ -82,11 +72,11 @@ def test_regression_reaches_summary_outputs_comment_and_check(
     event: dict[str, Any],
     tmp_path: Path,
 ) -> None:
-    _serve_baseline(github, event, _doc("predict", 1.0, 1.0, "a" * 40))
+    _serve_baseline(github, event, two_scenario_doc("predict", 1.0, 1.0, "a" * 40))
     github.route("GET", COMMENTS, Reply(json=[]))
     github.route("POST", COMMENTS, Reply(201, comment(11, "x")))
     github.route("POST", CHECK_RUNS, Reply(201, check_run(77, "failure")))
-    head = _doc("predict", 1.12, 1.0, "b" * 40)
+    head = two_scenario_doc("predict", 1.12, 1.0, "b" * 40)
     logs: list[str] = []
     out = report(head, client, event, tmp_path, log=logs.append)
     assert out.comparison.verdict == "regression"
@@ -111,9 +101,11 @@ def test_fork_pr_writes_nothing_but_the_summary(
 ) -> None:
     fork = copy.deepcopy(event)
     fork["pull_request"]["head"]["repo"]["full_name"] = "mallory/Hello-World"
-    _serve_baseline(github, fork, _doc("predict", 1.0, 1.0, "a" * 40))
+    _serve_baseline(github, fork, two_scenario_doc("predict", 1.0, 1.0, "a" * 40))
     logs: list[str] = []
-    out = report(_doc("predict", 1.0, 1.0, "b" * 40), client, fork, tmp_path, log=logs.append)
+    out = report(
+        two_scenario_doc("predict", 1.0, 1.0, "b" * 40), client, fork, tmp_path, log=logs.append
+    )
     assert out.comment.startswith("skipped: pull request from a fork")
     assert out.check.startswith("skipped")
     assert not github.calls(COMMENTS) and not github.calls(CHECK_RUNS)
@@ -132,7 +124,7 @@ def test_no_baseline_is_inconclusive_and_neutral(
     github.route("GET", COMMENTS, Reply(json=[]))
     github.route("POST", COMMENTS, Reply(201, comment(12, "x")))
     github.route("POST", CHECK_RUNS, Reply(201, check_run(78, "neutral")))
-    out = report(_doc("predict", 1.0, 1.0, "b" * 40), client, event, tmp_path)
+    out = report(two_scenario_doc("predict", 1.0, 1.0, "b" * 40), client, event, tmp_path)
     assert out.comparison.verdict == "inconclusive"
     assert json.loads(github.calls(CHECK_RUNS)[-1].body)["conclusion"] == "neutral"
     body = json.loads(github.calls(COMMENTS)[-1].body)["body"]
@@ -146,7 +138,7 @@ def test_merge_base_is_preferred_and_a_422_comment_does_not_fail_the_step(
     tmp_path: Path,
 ) -> None:
     merge = "c" * 40  # _serve_baseline answers the compare call with the artifact's sha
-    _serve_baseline(github, event, _doc("predict", 1.0, 1.0, "a" * 40))
+    _serve_baseline(github, event, two_scenario_doc("predict", 1.0, 1.0, "a" * 40))
     github.route("GET", COMMENTS, Reply(json=[]))
     too_long = {
         "message": "Validation Failed",
@@ -164,7 +156,9 @@ def test_merge_base_is_preferred_and_a_422_comment_does_not_fail_the_step(
     github.route("POST", COMMENTS, Reply(422, too_long))
     github.route("POST", CHECK_RUNS, Reply(201, check_run(79)))
     logs: list[str] = []
-    out = report(_doc("predict", 1.0, 1.0, "b" * 40), client, event, tmp_path, log=logs.append)
+    out = report(
+        two_scenario_doc("predict", 1.0, 1.0, "b" * 40), client, event, tmp_path, log=logs.append
+    )
     assert out.baseline is not None and out.baseline.provenance is not None
     assert out.baseline.provenance["sha"] == merge
     base_ref = event["pull_request"]["base"]["ref"]

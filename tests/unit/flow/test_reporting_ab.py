@@ -8,18 +8,10 @@ from typing import Any
 
 from benchaction.flow.verdict import SAME_JOB_NOTE
 from benchaction.github.client import GitHubClient
-from tests.github.standin import Reply, StandIn
-from tests.github.test_publish import (  # noqa: F401 - fixtures used by name
-    CHECK_RUNS,
-    COMMENTS,
-    check_run,
-    client,
-    comment,
-    event,
-    pr_opened_event,
-)
+from tests.support.documents import two_scenario_doc
+from tests.support.github_payloads import CHECK_RUNS, COMMENTS, check_run, comment
+from tests.support.standin import Reply, StandIn
 from tests.support.verdict import report
-from tests.unit.test_comment import _doc
 
 
 def test_same_job_base_is_compared_without_any_artifact_call(
@@ -29,12 +21,12 @@ def test_same_job_base_is_compared_without_any_artifact_call(
     github.route("POST", COMMENTS, Reply(201, comment(21, "x")))
     github.route("POST", CHECK_RUNS, Reply(201, check_run(22, "failure")))
     out = report(
-        _doc("predict", 1.15, 1.0, "b" * 40),
+        two_scenario_doc("predict", 1.15, 1.0, "b" * 40),
         client,
         event,
         tmp_path,
         run_id="5",
-        same_job_base=_doc("predict", 1.0, 1.0, "a" * 40),
+        same_job_base=two_scenario_doc("predict", 1.0, 1.0, "a" * 40),
         log=lambda _: None,
         outputs=False,
     )

@@ -13,8 +13,8 @@ import pytest
 
 from benchaction.github.baseline import BaselineResult, Provenance, find_baseline
 from benchaction.github.client import GitHubClient
-from tests.github.standin import Reply, StandIn
-from tests.unit.test_comment import _doc
+from tests.support.documents import two_scenario_doc
+from tests.support.standin import Reply, StandIn
 
 TOKEN = "ghs_SECRETtoken1234567890"
 REPO = "octo/bench"
@@ -27,7 +27,7 @@ MERGE_BASE = "c" * 40
 
 @cache
 def _base_doc() -> dict[str, Any]:
-    return _doc("predict", 1.0, 1.0, "a" * 40)
+    return two_scenario_doc("predict", 1.0, 1.0, "a" * 40)
 
 
 def results_doc(**changes: Any) -> dict[str, Any]:

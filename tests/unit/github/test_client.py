@@ -16,7 +16,7 @@ from benchaction.github.client import (
     RateLimited,
     permission_hint,
 )
-from tests.github.standin import OpenAPIIndex, Reply, StandIn, serve
+from tests.support.standin import OpenAPIIndex, Reply, StandIn, serve
 
 TOKEN = "ghs_SECRETtoken1234567890"
 ARTIFACTS = "/repos/octo/bench/actions/artifacts"

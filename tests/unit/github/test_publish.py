@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from benchaction.github.client import GitHubClient
 from benchaction.github.publish import (
-    BOT_LOGIN,
     COMMENT_LIMIT,
     FORK_REASON,
     SUMMARY_LIMIT,
@@ -22,18 +19,9 @@ from benchaction.github.publish import (
     upsert_comment,
 )
 from benchaction.report.comment import comment_marker
-from tests.github.npm import npm_json
-from tests.github.standin import Recorded, Reply, StandIn
+from tests.support.github_payloads import BASE, CHECK_RUNS, COMMENTS, REPO, SHA, check_run, comment
+from tests.support.standin import Recorded, Reply, StandIn
 
-# Pinned so new examples cannot change test results silently; bump on purpose.
-EXAMPLES_PACKAGE = "@octokit/webhooks-examples@7.6.1"
-EXAMPLES_MEMBER = "package/api.github.com/index.json"
-
-REPO = "Codertocat/Hello-World"  # the repository the webhook examples use
-BASE = f"/repos/{REPO}"
-COMMENTS = f"{BASE}/issues/2/comments"
-CHECK_RUNS = f"{BASE}/check-runs"
-SHA = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
 STATUSES = f"{BASE}/statuses/{SHA}"
 MARKER = comment_marker("llama-8b")
 DENIED = Reply(
@@ -44,63 +32,6 @@ DENIED = Reply(
         "status": "403",
     },
 )
-
-
-def _fetch_pull_request_examples(cache_dir: Path) -> list[dict[str, Any]]:
-    """The `pull_request` examples from `@octokit/webhooks-examples`, npm-packed once into the cache."""
-    kept = cache_dir / (EXAMPLES_PACKAGE.replace("/", "_").replace("@", "") + ".pull_request.json")
-    if not kept.exists():
-        events = npm_json(EXAMPLES_PACKAGE, EXAMPLES_MEMBER, cache_dir)
-        found = next(e for e in events if e["name"] == "pull_request")["examples"]
-        partial = kept.with_suffix(".tmp")
-        partial.write_text(json.dumps(found))
-        partial.replace(kept)
-    examples: list[dict[str, Any]] = json.loads(kept.read_text())
-    return examples
-
-
-@pytest.fixture(scope="session")
-def pr_opened_event(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """A real `pull_request` / `opened` payload, as the runner puts it in GITHUB_EVENT_PATH."""
-    examples = _fetch_pull_request_examples(request.config.cache.mkdir("webhooks-examples"))
-    return next(e for e in examples if e["action"] == "opened")
-
-
-@pytest.fixture
-def event(pr_opened_event: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(pr_opened_event)
-
-
-@pytest.fixture
-def client(github: StandIn) -> GitHubClient:
-    return GitHubClient(github.url, "ghs_token", sleep=lambda _: None)
-
-
-def comment(comment_id: int, body: str, login: str = BOT_LOGIN) -> dict[str, Any]:
-    """An issue comment as GitHub returns it (the fields we read plus a few around them)."""
-    kind = "Bot" if login.endswith("[bot]") else "User"
-    return {
-        "id": comment_id,
-        "node_id": f"IC_kwDO{comment_id}",
-        "url": f"https://api.github.com{BASE}/issues/comments/{comment_id}",
-        "html_url": f"https://github.com/{REPO}/pull/2#issuecomment-{comment_id}",
-        "body": body,
-        "user": {"login": login, "id": 41898282 if kind == "Bot" else 21031067, "type": kind},
-        "created_at": "2024-05-01T10:00:00Z",
-        "updated_at": "2024-05-01T10:00:00Z",
-        "author_association": "NONE" if kind == "Bot" else "OWNER",
-    }
-
-
-def check_run(run_id: int, conclusion: str = "success") -> dict[str, Any]:
-    return {
-        "id": run_id,
-        "head_sha": SHA,
-        "name": "bench",
-        "status": "completed",
-        "conclusion": conclusion,
-        "html_url": f"https://github.com/{REPO}/runs/{run_id}",
-    }
 
 
 def annotation(line: int) -> dict[str, Any]:

@@ -6,9 +6,10 @@ import ast
 from pathlib import Path
 
 import benchaction
+from tests.support.paths import REPO_ROOT
 
 PACKAGE = Path(benchaction.__file__).parent
-TESTS = Path(__file__).resolve().parents[1]
+TESTS = REPO_ROOT / "tests"
 # Only the front doors turn the environment into settings; everything below takes values.
 READERS = {"cli.py", "action/context.py", "action/main.py", "action/settings.py"}
 # A process server inherits the caller's environment like any subprocess; when no caller passed
@@ -19,11 +20,14 @@ INHERITS = {"serving/process.py"}
 def _environment_reads(path: Path) -> list[int]:
     lines = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb"):
+        reads = isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb")
+        imports = (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and any(a.name in ("environ", "getenv") for a in node.names)
+        )
+        if reads or imports:
             lines.append(node.lineno)
-        elif isinstance(node, ast.ImportFrom) and node.module == "os":
-            if any(a.name in ("environ", "getenv") for a in node.names):
-                lines.append(node.lineno)
     return lines
 
 

@@ -26,6 +26,7 @@ from benchaction.stats import (
     parse_gate,
     trials_needed,
 )
+from tests.support.documents import two_scenario_doc
 
 LAT = ("s", "latency_p50_ms")
 TPUT = ("s", "throughput_rps")
@@ -227,12 +228,11 @@ def test_cli_compare_writes_json_and_exit_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from benchaction.results import write_results
-    from tests.unit.test_comment import _doc as schema_valid_doc
 
     def real(lat: list[float]) -> Path:
         # A schema-valid document whose "predict" scenario has the median latency lat[0].
         return write_results(
-            schema_valid_doc("predict", lat[0] / 2.0, 1.0, "a" * 40), tmp_path / f"{lat[0]}.json"
+            two_scenario_doc("predict", lat[0] / 2.0, 1.0, "a" * 40), tmp_path / f"{lat[0]}.json"
         )
 
     base, head = real([2.0, 2.02, 1.98, 2.01]), real([2.6, 2.62, 2.58, 2.61])

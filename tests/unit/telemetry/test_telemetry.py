@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import docker.errors
@@ -38,9 +37,9 @@ from benchaction.telemetry.recording import GpuRecording
 from benchaction.telemetry.sampler import sample_loop
 from benchaction.telemetry.series import Series
 from benchaction.telemetry.summary import energy_j, summarize_gpus
-from tests.fake_nvml import FakeDevice, FakeNvml, ManualClock
+from tests.support.fake_nvml import FakeDevice, FakeNvml, ManualClock
+from tests.support.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
 S = 1_000_000_000
 MS = 1_000_000
 GPM_ALL = {2: 40.0, 3: 30.0, 5: 20.0, 10: 10.0}
@@ -666,7 +665,7 @@ def test_gpu_monitor_cli_without_a_gpu() -> None:
         [sys.executable, "-m", "benchaction", "gpu-monitor", "--max-seconds", "1"],
         capture_output=True,
         stdin=subprocess.DEVNULL,
-        cwd=REPO,
+        cwd=REPO_ROOT,
         timeout=60,
         check=False,
     )
