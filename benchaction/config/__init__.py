@@ -5,51 +5,9 @@ parses one value; `checker` collects problems; `server`, `scenario` and `protoco
 their sections.
 """
 
+from benchaction.config import model
 from benchaction.config.load import PROFILES_BUILTIN, load_config, parse_duration, parse_size
-from benchaction.config.model import (
-    PROTOCOLS,
-    RUNTIMES,
-    Arrivals,
-    BuildSpec,
-    Config,
-    GpuSpec,
-    KServeSpec,
-    KServeTensor,
-    Limits,
-    OpenAISpec,
-    ProcessSpec,
-    ReadySpec,
-    Resources,
-    ResponseCheck,
-    Scenario,
-    ServerSpec,
-    Slo,
-    Sweep,
-    Warmup,
-)
+from benchaction.config.model import *  # noqa: F403 - the model is the package's vocabulary
 
-__all__ = [
-    "PROFILES_BUILTIN",
-    "PROTOCOLS",
-    "RUNTIMES",
-    "Arrivals",
-    "BuildSpec",
-    "Config",
-    "GpuSpec",
-    "KServeSpec",
-    "KServeTensor",
-    "Limits",
-    "OpenAISpec",
-    "ProcessSpec",
-    "ReadySpec",
-    "Resources",
-    "ResponseCheck",
-    "Scenario",
-    "ServerSpec",
-    "Slo",
-    "Sweep",
-    "Warmup",
-    "load_config",
-    "parse_duration",
-    "parse_size",
-]
+__all__ = ["PROFILES_BUILTIN", "load_config", "parse_duration", "parse_size"]
+__all__ += model.__all__

@@ -8,7 +8,7 @@ import math
 import re
 import shlex
 from collections.abc import Collection, Mapping
-from typing import Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 from benchaction.config.model import (
@@ -349,24 +349,29 @@ def payload(item: object) -> bytes:
     raise mismatch("a mapping or list (sent as JSON) or a string (sent as written)", item)
 
 
-def jsonl_bodies(data: bytes, name: str) -> tuple[list[bytes], list[str]]:
-    """One body per non-empty line of a JSONL file (line breaks removed), and the bad lines."""
-    bodies: list[bytes] = []
-    bad: list[str] = []
+def json_lines(
+    data: bytes, name: str
+) -> tuple[list[tuple[int, bytes, Any]], list[tuple[int, str]]]:
+    """Every non-empty line of a JSONL file as (line number, bytes, value), and the bad lines."""
+    good: list[tuple[int, bytes, Any]] = []
+    bad: list[tuple[int, str]] = []
     for number, raw in enumerate(data.split(b"\n"), start=1):
         line = raw.removesuffix(b"\r")
         if not line.strip():
             continue
         try:
-            json.loads(line)
+            good.append((number, line, json.loads(line)))
         except json.JSONDecodeError as exc:
-            bad.append(f"{name}:{number}: not valid JSON: {exc.msg} (column {exc.colno})")
-            continue
+            bad.append((number, f"{name}:{number}: not valid JSON: {exc.msg} (column {exc.colno})"))
         except ValueError:
-            bad.append(f"{name}:{number}: not valid UTF-8 JSON")
-            continue
-        bodies.append(line)
-    return bodies, bad
+            bad.append((number, f"{name}:{number}: not valid UTF-8 JSON"))
+    return good, bad
+
+
+def jsonl_bodies(data: bytes, name: str) -> tuple[list[bytes], list[str]]:
+    """One body per non-empty line of a JSONL file (line breaks removed), and the bad lines."""
+    good, bad = json_lines(data, name)
+    return [line for _, line, _ in good], [message for _, message in bad]
 
 
 def is_json(body: bytes) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -21,6 +20,7 @@ from benchaction.config.fields import (
     did_you_mean,
     expected,
     integer,
+    json_lines,
     mismatch,
     string,
 )
@@ -177,25 +177,15 @@ def _prompts(ck: Checker, value: object, path: KeyPath, base: Path) -> tuple[str
 def _prompt_lines(data: bytes, name: str) -> tuple[list[str], list[str]]:
     """One prompt per non-empty line: a JSON string, or an object with a "prompt" string."""
     prompts: list[str] = []
-    bad: list[str] = []
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if not raw.strip():
-            continue
-        try:
-            item = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            bad.append(f"{name}:{number}: not valid JSON: {exc.msg} (column {exc.colno})")
-            continue
-        except ValueError:
-            bad.append(f"{name}:{number}: not valid UTF-8 JSON")
-            continue
+    good, bad = json_lines(data, name)
+    for number, _, item in good:
         text = item.get("prompt") if isinstance(item, dict) else item
         if isinstance(text, str) and text.strip():
             prompts.append(text)
         else:
             what = 'a JSON string or an object {"prompt": "..."} with a non-empty prompt'
-            bad.append(f"{name}:{number}: {expected(what, item)}")
-    return prompts, bad
+            bad.append((number, f"{name}:{number}: {expected(what, item)}"))
+    return prompts, [message for _, message in sorted(bad)]
 
 
 def _extra_body(ck: Checker, value: object, path: KeyPath) -> str:
