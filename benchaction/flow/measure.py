@@ -32,6 +32,7 @@ from benchaction.results import (
 from benchaction.serving import (
     ImageInfo,
     ServerHandle,
+    ServerRuntime,
     docker_engine,
     object_labels,
     open_runtime,
@@ -163,21 +164,71 @@ def _telemetry(
     return out
 
 
-def run_benchmark(
-    config: Config,
-    options: RunOptions,
+class _Instances:
+    """Server instances for the trials: a fresh one per trial (or one reused), each recorded
+    in the document with its cold start, with a container-stats sampler for its lifetime."""
+
+    def __init__(
+        self, runtime: ServerRuntime, client: Any, doc: ResultsDocument, display: ProgressDisplay
+    ) -> None:
+        self._runtime, self._client, self._doc, self._display = runtime, client, doc, display
+        self._stats = contextlib.ExitStack()
+        self.handle: ServerHandle | None = None
+        self.sampler: ContainerStatsSampler | None = None
+
+    def for_trial(self, reuse: bool) -> ServerHandle:
+        if self.handle is not None and reuse:
+            return self.handle
+        self.stop()
+        handle = self.handle = self._runtime.start()
+        self.sampler = self._stats.enter_context(server_stats(self._client, handle.container_id))
+        self._doc["instances"].append(
+            {
+                "instance": len(self._doc["instances"]),
+                "cold_start_s": handle.cold_start_s,
+                "container_id": handle.container_id,
+                "pid": handle.pid,
+            }
+        )
+        if handle.cold_start_s is not None:
+            self._display.log(f"server ready in {handle.cold_start_s:.2f} s ({handle.base_url})")
+        return handle
+
+    @property
+    def current(self) -> int:
+        return len(self._doc["instances"]) - 1
+
+    def stop(self) -> None:
+        self._stats.close()
+        self._runtime.stop()
+
+
+def _measure(
+    point: Point,
+    trial: int,
+    handle: ServerHandle,
+    instances: _Instances,
+    gpu: GpuTelemetry,
     display: ProgressDisplay,
-    *,
-    docker_factory: Callable[[Mapping[str, str] | None], Any] = docker_engine,
-) -> RunOutcome:
-    """Run every trial of every scenario and write the results document, whatever happens."""
-    needs_docker = config.server.source != "url" and config.server.runtime != "process"
-    client = docker_factory(options.environment) if needs_docker else None
-    docker_version = None
-    if client is not None:
-        docker_version = str(client.version().get("Version", "unknown"))
-        sweep_stale(client, display.log)
-    doc = new_document(
+    trials: int,
+) -> Trial:
+    """One scenario (or sweep level) on one server instance: warmup, window, metrics."""
+    scenario = point.scenario
+    display.load_started(f"trial {trial + 1}/{trials} {point.name}", _expected_s(scenario))
+    plan = plan_for(
+        scenario, handle.host, handle.port, concurrency=point.concurrency, rate=point.rate
+    )
+    result = run_load(plan, display.load_update)
+    metrics: Trial = {"trial": trial, "instance": instances.current}
+    metrics.update(trial_metrics(result, limits=scenario.limits, slo=scenario.slo))
+    metrics["telemetry"] = _telemetry(result, metrics, gpu, instances.sampler)
+    display.load_finished(metrics)
+    return metrics
+
+
+def _new_results(config: Config, client: Any) -> ResultsDocument:
+    docker_version = None if client is None else str(client.version().get("Version", "unknown"))
+    return new_document(
         tool_version=__version__,
         config={
             "name": config.name,
@@ -190,6 +241,21 @@ def run_benchmark(
         host=host_fingerprint(docker_version),
         server=_server_section(config, _expected_runtime(config, client is not None), None),
     )
+
+
+def run_benchmark(
+    config: Config,
+    options: RunOptions,
+    display: ProgressDisplay,
+    *,
+    docker_factory: Callable[[Mapping[str, str] | None], Any] = docker_engine,
+) -> RunOutcome:
+    """Run every trial of every scenario and write the results document, whatever happens."""
+    needs_docker = config.server.source != "url" and config.server.runtime != "process"
+    client = docker_factory(options.environment) if needs_docker else None
+    if client is not None:
+        sweep_stale(client, display.log)
+    doc = _new_results(config, client)
     points = [p for s in config.scenarios for p in sweep_points(s)]
     doc["scenarios"] = [p.section(_load_settings(p)) for p in points]
     skipped: dict[str, str] = {}  # sweep points not run, and why
@@ -210,8 +276,7 @@ def run_benchmark(
                 )
             )
             doc["server"] = _server_section(config, runtime.name, None)
-            image = runtime.prepare()
-            doc["server"] = _server_section(config, runtime.name, image)
+            doc["server"] = _server_section(config, runtime.name, runtime.prepare())
             gpu = stack.enter_context(
                 gpu_telemetry(
                     config.server.gpus,
@@ -223,52 +288,15 @@ def run_benchmark(
                 )
             )
             doc["gpu"] = gpu.fingerprint
-            handle: ServerHandle | None = None
-            stats: contextlib.ExitStack | None = None
-            sampler: ContainerStatsSampler | None = None
+            instances = _Instances(runtime, client, doc, display)
+            stack.callback(instances.stop)
             for trial in range(config.trials):
-                if handle is None or not config.reuse:
-                    if stats is not None:
-                        stats.close()
-                    runtime.stop()
-                    handle = runtime.start()
-                    stats = stack.enter_context(contextlib.ExitStack())
-                    sampler = stats.enter_context(server_stats(client, handle.container_id))
-                    doc["instances"].append(
-                        {
-                            "instance": len(doc["instances"]),
-                            "cold_start_s": handle.cold_start_s,
-                            "container_id": handle.container_id,
-                            "pid": handle.pid,
-                        }
-                    )
-                    if handle.cold_start_s is not None:
-                        display.log(
-                            f"server ready in {handle.cold_start_s:.2f} s ({handle.base_url})"
-                        )
+                handle = instances.for_trial(config.reuse)
                 previous: Trial | None = None
                 for point, section in zip(points, doc["scenarios"], strict=True):
                     if point.name in skipped:
                         continue
-                    scenario = point.scenario
-                    display.load_started(
-                        f"trial {trial + 1}/{config.trials} {point.name}", _expected_s(scenario)
-                    )
-                    plan = plan_for(
-                        scenario,
-                        handle.host,
-                        handle.port,
-                        concurrency=point.concurrency,
-                        rate=point.rate,
-                    )
-                    result = run_load(plan, display.load_update)
-                    metrics: Trial = {
-                        "trial": trial,
-                        "instance": len(doc["instances"]) - 1,
-                    }
-                    metrics.update(trial_metrics(result, limits=scenario.limits, slo=scenario.slo))
-                    metrics["telemetry"] = _telemetry(result, metrics, gpu, sampler)
-                    display.load_finished(metrics)
+                    metrics = _measure(point, trial, handle, instances, gpu, display, config.trials)
                     section["trials"].append(metrics)
                     # A server that died mid-trial would otherwise only show as errors.
                     runtime.ensure_running()
@@ -277,9 +305,7 @@ def run_benchmark(
                     # The monitor's fingerprint arrives with its first line, after it started.
                     doc["gpu"] = gpu.fingerprint
                     write_results(doc, results_path)  # a crash later keeps this trial
-            if stats is not None:
-                stats.close()
-            runtime.stop()
+            instances.stop()
         doc["status"] = "complete"
     except BaseException as exc:  # KeyboardInterrupt and SystemExit too: write what we have
         error = exc
