@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import tomllib
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -36,6 +35,7 @@ from tests.support.action_runner import (
     leftovers,
     make_workspace,
 )
+from tests.support.httpserver import stdlib_http_server
 from tests.support.paths import REPO_ROOT
 from tests.support.skips import skip_or_fail
 
@@ -94,15 +94,8 @@ def _serve_folder(folder: Path) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    handler = functools.partial(Quiet, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with stdlib_http_server(functools.partial(Quiet, directory=str(folder))) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

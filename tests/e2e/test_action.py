@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import docker
@@ -60,64 +62,89 @@ def _predict(name: str = "predict", duration: str = "1s") -> str:
 """
 
 
-def _serve_pr(github: StandIn, event: dict[str, Any], *, artifacts: bool = True) -> None:
-    """Replies for one pull request run without a baseline: a comment and a check run."""
-    base_ref = event["pull_request"]["base"]["ref"]
-    if artifacts:
-        github.route(
-            "GET",
-            f"{BASE}/compare/{base_ref}...{SHA}",
-            Reply(json={"merge_base_commit": {"sha": "c" * 40}, "status": "ahead"}),
+@dataclass
+class PullRequestBench:
+    """The action on a pull request, publishing to the GitHub stand-in, benchmarking the model."""
+
+    run_action: Callable[..., ActionRun]
+    github: StandIn
+    event: dict[str, Any]
+    model_image: str
+    docker_client: docker.DockerClient
+    port: int
+
+    def serve_pr(self, *, artifacts: bool = True) -> None:
+        """Replies for one pull request run without a baseline: a comment and a check run."""
+        base_ref = self.event["pull_request"]["base"]["ref"]
+        if artifacts:
+            self.github.route(
+                "GET",
+                f"{BASE}/compare/{base_ref}...{SHA}",
+                Reply(json={"merge_base_commit": {"sha": "c" * 40}, "status": "ahead"}),
+            )
+            self.github.route("GET", ARTIFACTS, Reply(json={"total_count": 0, "artifacts": []}))
+        self.github.route("GET", COMMENTS, Reply(json=[]))
+        self.github.route("POST", COMMENTS, Reply(201, comment(31, "x")))
+        self.github.route("POST", CHECK_RUNS, Reply(201, check_run(41)))
+
+    def start(self, inputs: dict[str, str], files: dict[str, str | bytes]) -> ActionRun:
+        """Start the action on the event, the API at the stand-in, payloads.jsonl in `files`."""
+        return self.run_action(
+            inputs,
+            event=self.event,
+            api_url=self.github.url,
+            files={"payloads.jsonl": PAYLOADS, **files},
         )
-        github.route("GET", ARTIFACTS, Reply(json={"total_count": 0, "artifacts": []}))
-    github.route("GET", COMMENTS, Reply(json=[]))
-    github.route("POST", COMMENTS, Reply(201, comment(31, "x")))
-    github.route("POST", CHECK_RUNS, Reply(201, check_run(41)))
+
+    def posted(self, path: str) -> dict[str, Any]:
+        """The body of the last POST to `path` on the stand-in."""
+        calls = [c for c in self.github.calls(path) if c.method == "POST"]
+        assert calls, f"nothing was posted to {path}"
+        body: dict[str, Any] = json.loads(calls[-1].body)
+        return body
+
+    def common_checks(self, run: ActionRun) -> None:
+        """No leftovers; the token went only to the API and was masked in the log."""
+        assert not leftovers(self.docker_client, run), "labelled containers left behind"
+        for request in self.github.requests:
+            if request.operation is not None:
+                assert request.headers.get("authorization") == f"Bearer {TOKEN}"
+        for line in run.stdout.splitlines():
+            assert TOKEN not in line or line.startswith("::add-mask::"), line
+        assert "runtime-token-never-printed" not in run.stdout
 
 
-def _posted(github: StandIn, path: str) -> dict[str, Any]:
-    calls = [c for c in github.calls(path) if c.method == "POST"]
-    assert calls, f"nothing was posted to {path}"
-    body: dict[str, Any] = json.loads(calls[-1].body)
-    return body
-
-
-def _common_checks(run: ActionRun, client: docker.DockerClient, github: StandIn) -> None:
-    assert not leftovers(client, run), "labelled containers left behind"
-    for request in github.requests:
-        if request.operation is not None:
-            assert request.headers.get("authorization") == f"Bearer {TOKEN}"
-    for line in run.stdout.splitlines():
-        assert TOKEN not in line or line.startswith("::add-mask::"), line
-    assert "runtime-token-never-printed" not in run.stdout
-
-
-def test_pull_request_run_publishes_comment_check_outputs_and_owned_results(
-    run_action: Any,
+@pytest.fixture
+def pr_bench(
+    run_action: Callable[..., ActionRun],
     github: StandIn,
     event: dict[str, Any],
     model_image: str,
     docker_client: docker.DockerClient,
     free_port: int,
+) -> PullRequestBench:
+    """The numpy-mlp model on a free port, benchmarked by the action on the pull request `event`."""
+    return PullRequestBench(run_action, github, event, model_image, docker_client, free_port)
+
+
+def test_pull_request_run_publishes_comment_check_outputs_and_owned_results(
+    pr_bench: PullRequestBench,
 ) -> None:
-    _serve_pr(github, event)
-    run: ActionRun = run_action(
+    pr_bench.serve_pr()
+    run = pr_bench.start(
         {"config": "bench.yml", "github-token": TOKEN, "results-dir": "out/bench"},
-        event=event,
-        api_url=github.url,
         files={
-            "bench.yml": _bench_yml(free_port, scenarios=_predict(), trials=2),
-            "payloads.jsonl": PAYLOADS,
-            "model/Dockerfile": f"FROM {model_image}\n",
+            "bench.yml": _bench_yml(pr_bench.port, scenarios=_predict(), trials=2),
+            "model/Dockerfile": f"FROM {pr_bench.model_image}\n",
         },
     )
     run.wait(RUN_TIMEOUT_S)
     assert run.returncode == 0, run.stdout  # no baseline: inconclusive, which fails no gate
     assert "the model server joins its network namespace" in run.stdout
-    body = _posted(github, COMMENTS)["body"]
+    body = pr_bench.posted(COMMENTS)["body"]
     assert body.startswith("<!-- bench-action:e2e-mlp -->")
     assert "No baseline" in body and "predict" in body
-    check = _posted(github, CHECK_RUNS)
+    check = pr_bench.posted(CHECK_RUNS)
     assert (check["head_sha"], check["conclusion"]) == (SHA, "neutral")
     outputs = run.outputs
     assert outputs["verdict"] == "inconclusive" and outputs["failed"] == "false"
@@ -131,7 +158,7 @@ def test_pull_request_run_publishes_comment_check_outputs_and_owned_results(
     assert doc["git"]["sha"] == "f" * 40  # no git in the image: the runner's GITHUB_SHA
     for path in (results, results.parent, results.parent.parent, results.parent / "report.md"):
         assert (path.stat().st_uid, path.stat().st_gid) == (WORKSPACE_UID, WORKSPACE_UID), path
-    _common_checks(run, docker_client, github)
+    pr_bench.common_checks(run)
 
 
 def test_cancel_removes_every_container_within_the_grace_and_keeps_partial_results(
@@ -186,17 +213,11 @@ def test_cancel_removes_every_container_within_the_grace_and_keeps_partial_resul
 
 
 def test_server_crash_mid_run_fails_with_its_log_tail(
-    run_action: Any,
-    github: StandIn,
-    event: dict[str, Any],
-    model_image: str,
-    docker_client: docker.DockerClient,
-    free_port: int,
-    tmp_path_factory: pytest.TempPathFactory,
+    pr_bench: PullRequestBench, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     context = tmp_path_factory.mktemp("crash")
     (context / "Dockerfile").write_text(
-        f'FROM {model_image}\nCOPY crash.py .\nCMD ["python3", "crash.py"]\n'
+        f'FROM {pr_bench.model_image}\nCOPY crash.py .\nCMD ["python3", "crash.py"]\n'
     )
     (context / "crash.py").write_text(
         "import os, sys, threading, time\n"
@@ -206,53 +227,39 @@ def test_server_crash_mid_run_fails_with_its_log_tail(
         "print('RuntimeError: CUDA error: out of memory (injected)', file=sys.stderr, flush=True)\n"
         "os._exit(3)\n"
     )
-    crash_image = build(docker_client, context, "benchaction-test/crash:action", {})
-    _serve_pr(github, event, artifacts=False)
-    run: ActionRun = run_action(
+    crash_image = build(pr_bench.docker_client, context, "benchaction-test/crash:action", {})
+    pr_bench.serve_pr(artifacts=False)
+    run = pr_bench.start(
         {"config": "bench.yml", "github-token": TOKEN, "image": crash_image},
-        event=event,
-        api_url=github.url,
-        files={
-            "bench.yml": _bench_yml(free_port, scenarios=_predict(duration="3s"), trials=2),
-            "payloads.jsonl": PAYLOADS,
-        },
+        files={"bench.yml": _bench_yml(pr_bench.port, scenarios=_predict(duration="3s"), trials=2)},
     )
     run.wait(RUN_TIMEOUT_S)
     assert run.returncode == 1, run.stdout
-    body = _posted(github, COMMENTS)["body"]
+    body = pr_bench.posted(COMMENTS)["body"]
     assert body.startswith("<!-- bench-action:e2e-mlp -->")
     assert "the benchmark failed" in body and "exited with code 3" in body
     assert "CUDA error: out of memory (injected)" in body  # the log tail
-    check = _posted(github, CHECK_RUNS)
+    check = pr_bench.posted(CHECK_RUNS)
     assert check["conclusion"] == "failure"
     assert run.outputs["verdict"] == "error" and run.outputs["failed"] == "true"
     assert "exited with code 3" in run.summary
     doc = json.loads((run.workspace / ".bench-action" / "results.json").read_text())
     assert doc["status"] == "partial" and "exited with code 3" in doc["error"]
-    _common_checks(run, docker_client, github)
+    pr_bench.common_checks(run)
 
 
-def test_ab_mode_finds_the_slowdown_of_the_head(
-    run_action: Any,
-    github: StandIn,
-    event: dict[str, Any],
-    model_image: str,
-    docker_client: docker.DockerClient,
-    free_port: int,
-) -> None:
-    _serve_pr(github, event, artifacts=False)  # A/B: no artifact lookup at all
-    config = _bench_yml(free_port, scenarios=_predict(), trials=3)
-    run: ActionRun = run_action(
+def test_ab_mode_finds_the_slowdown_of_the_head(pr_bench: PullRequestBench) -> None:
+    pr_bench.serve_pr(artifacts=False)  # A/B: no artifact lookup at all
+    config = _bench_yml(pr_bench.port, scenarios=_predict(), trials=3)
+    run = pr_bench.start(
         {"config": "bench.yml", "github-token": TOKEN, "mode": "ab", "base-ref": "base"},
-        event=event,
-        api_url=github.url,
         files={
             "bench.yml": config,
-            "payloads.jsonl": PAYLOADS,
-            "model/Dockerfile": f"FROM {model_image}\nENV SLOWDOWN=8\n",  # the change under test
+            # The change under test: a slower model.
+            "model/Dockerfile": f"FROM {pr_bench.model_image}\nENV SLOWDOWN=8\n",
             "base/bench.yml": config,
             "base/payloads.jsonl": PAYLOADS,
-            "base/model/Dockerfile": f"FROM {model_image}\n",
+            "base/model/Dockerfile": f"FROM {pr_bench.model_image}\n",
         },
     )
     run.wait(RUN_TIMEOUT_S)
@@ -266,9 +273,9 @@ def test_ab_mode_finds_the_slowdown_of_the_head(
         "A/B round 3/3: base",
         "A/B round 3/3: head",
     ]
-    body = _posted(github, COMMENTS)["body"]
+    body = pr_bench.posted(COMMENTS)["body"]
     assert "Regression" in body and f"Baseline: {SAME_JOB_NOTE}." in body
-    assert _posted(github, CHECK_RUNS)["conclusion"] == "failure"
+    assert pr_bench.posted(CHECK_RUNS)["conclusion"] == "failure"
     assert run.outputs["verdict"] == "regression" and run.outputs["failed"] == "true"
     assert float(run.outputs["change-latency-p50-ms"]) > 0.2
     declared = yaml.safe_load((REPO_ROOT / "action.yml").read_text())["outputs"]
@@ -282,4 +289,4 @@ def test_ab_mode_finds_the_slowdown_of_the_head(
         assert [t["trial"] for t in doc["scenarios"][0]["trials"]] == [0, 1, 2]
         assert [i["instance"] for i in doc["instances"]] == [0, 1, 2]
     assert head["config"]["hash"] == base["config"]["hash"]
-    _common_checks(run, docker_client, github)
+    pr_bench.common_checks(run)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from benchaction.config import load_config
 from benchaction.errors import ServingError
-from benchaction.flow.measure import RunOptions, run_benchmark
+from benchaction.flow.measure import RunOptions, RunOutcome, run_benchmark
 from benchaction.progress import ProgressDisplay
 
 # Answers 250 requests, then says why and exits with code 3.
@@ -38,11 +38,20 @@ HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
 """
 
 
+def _run_against_the_crashing_server(folder: Path, bench_yml: str, run_id: str) -> RunOutcome:
+    """Write SERVER, a stub Dockerfile and `bench_yml` into `folder`, then run the benchmark."""
+    (folder / "server.py").write_text(SERVER)
+    (folder / "Dockerfile").write_text("FROM scratch\n")
+    (folder / "bench.yml").write_text(bench_yml)
+    return run_benchmark(
+        load_config(folder / "bench.yml"),
+        RunOptions(output_dir=folder / "out", run_id=run_id),
+        ProgressDisplay(io.StringIO()),
+    )
+
+
 def test_a_server_dying_mid_run_stops_it_with_the_log_tail(tmp_path: Path, free_port: int) -> None:
-    (tmp_path / "server.py").write_text(SERVER)
-    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
-    (tmp_path / "bench.yml").write_text(
-        f"""
+    bench_yml = f"""
 version: 1
 name: crash
 server:
@@ -61,12 +70,7 @@ scenarios:
     timeout: 2s
 trials: 1
 """
-    )
-    outcome = run_benchmark(
-        load_config(tmp_path / "bench.yml"),
-        RunOptions(output_dir=tmp_path / "out", run_id="crash"),
-        ProgressDisplay(io.StringIO()),
-    )
+    outcome = _run_against_the_crashing_server(tmp_path, bench_yml, "crash")
     assert isinstance(outcome.error, ServingError)
     message = str(outcome.error)
     assert "exited with code 3 during the measurement" in message
@@ -87,10 +91,7 @@ def test_a_port_taken_by_another_process_is_refused_before_starting(tmp_path: Pa
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        (tmp_path / "server.py").write_text(SERVER)
-        (tmp_path / "Dockerfile").write_text("FROM scratch\n")
-        (tmp_path / "bench.yml").write_text(
-            f"""
+        bench_yml = f"""
 version: 1
 server:
   runtime: process
@@ -101,12 +102,7 @@ scenarios:
   - {{name: first, requests: 10}}
 trials: 1
 """
-        )
-        outcome = run_benchmark(
-            load_config(tmp_path / "bench.yml"),
-            RunOptions(output_dir=tmp_path / "out", run_id="taken"),
-            ProgressDisplay(io.StringIO()),
-        )
+        outcome = _run_against_the_crashing_server(tmp_path, bench_yml, "taken")
     assert isinstance(outcome.error, ServingError)
     assert f"port {port} on 127.0.0.1 is already in use by another process" in str(outcome.error)
     assert outcome.document["scenarios"][0]["trials"] == []

@@ -10,6 +10,7 @@ import subprocess
 import tarfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -22,6 +23,7 @@ from benchaction.errors import ServingError
 from benchaction.serving import MANAGED, OWNER, RUN, ServerRuntime, open_runtime, sweep_stale
 from benchaction.serving.labels import HostView, object_labels
 from tests.support.paths import EXAMPLES
+from tests.support.processes import stop_process
 
 pytestmark = pytest.mark.docker
 
@@ -55,16 +57,42 @@ def example_spec(base_image: str, port: int, **changes: object) -> ServerSpec:
     )
 
 
-def test_build_start_ready_stop(
+@dataclass
+class NumpyMlpOnDocker:
+    """The numpy-mlp example on the test engine under one run id: its specs, runtimes, leftovers."""
+
+    client: docker.DockerClient
+    base_image: str
+    port: int
+    run_id: str
+    labelled_leftovers: Leftovers
+
+    def spec(self, **changes: object) -> ServerSpec:
+        return example_spec(self.base_image, self.port, **changes)
+
+    def runtime(self, spec: ServerSpec, log: Callable[[str], None] = quiet) -> ServerRuntime:
+        return docker_runtime(spec, self.run_id, self.client, log)
+
+    def leftovers(self) -> list[str]:
+        return self.labelled_leftovers(self.run_id)
+
+
+@pytest.fixture
+def numpy_mlp(
     docker_client: docker.DockerClient,
     base_image: str,
     free_port: int,
     docker_run_id: str,
     labelled_leftovers: Leftovers,
-) -> None:
+) -> NumpyMlpOnDocker:
+    """The numpy-mlp example for this test's run id and free port."""
+    return NumpyMlpOnDocker(docker_client, base_image, free_port, docker_run_id, labelled_leftovers)
+
+
+def test_build_start_ready_stop(numpy_mlp: NumpyMlpOnDocker) -> None:
     lines: list[str] = []
-    spec = example_spec(base_image, free_port)
-    with docker_runtime(spec, docker_run_id, docker_client, lines.append) as rt:
+    spec = numpy_mlp.spec()
+    with numpy_mlp.runtime(spec, lines.append) as rt:
         info = rt.prepare()
         assert info is not None
         assert info.source == "build"
@@ -73,63 +101,51 @@ def test_build_start_ready_stop(
         assert info.digest is None
         assert info.ref.startswith("benchaction/numpy-mlp:")
         assert rt.prepare() is info, "the image is prepared once per run"
-        image = docker_client.images.get(info.id)
+        image = numpy_mlp.client.images.get(info.id)
         assert image.labels[MANAGED] == "true"
-        assert image.labels[RUN] == docker_run_id
+        assert image.labels[RUN] == numpy_mlp.run_id
         assert image.labels[OWNER].startswith(f"pid:{os.getpid()}:")
 
         handle = rt.start()
         assert handle.runtime == "docker"
         assert handle.cold_start_s is not None
         assert handle.cold_start_s > 0
-        assert handle.base_url == f"http://127.0.0.1:{free_port}"
+        assert handle.base_url == f"http://127.0.0.1:{numpy_mlp.port}"
         assert handle.container_id is not None
-        container = docker_client.containers.get(handle.container_id)
-        assert container.labels[RUN] == docker_run_id
+        container = numpy_mlp.client.containers.get(handle.container_id)
+        assert container.labels[RUN] == numpy_mlp.run_id
         assert requests.get(f"{handle.base_url}/health", timeout=5).status_code == 200
 
         rt.stop()
         rt.stop()  # idempotent
-        assert labelled_leftovers(docker_run_id) == []
+        assert numpy_mlp.leftovers() == []
     assert any(line.startswith("Step ") for line in lines), "build output is streamed"
     assert not any(line.endswith("\n") for line in lines)
 
 
-def test_server_exit_during_readiness(
-    docker_client: docker.DockerClient,
-    base_image: str,
-    free_port: int,
-    docker_run_id: str,
-    labelled_leftovers: Leftovers,
-) -> None:
+def test_server_exit_during_readiness(numpy_mlp: NumpyMlpOnDocker) -> None:
     command = ("python3", "-c", "import sys; print('boom: weights missing'); sys.exit(3)")
-    spec = example_spec(base_image, free_port, command=command)
-    with docker_runtime(spec, docker_run_id, docker_client) as rt:
+    spec = numpy_mlp.spec(command=command)
+    with numpy_mlp.runtime(spec) as rt:
         with pytest.raises(ServingError) as caught:
             rt.start()
-        assert labelled_leftovers(docker_run_id) == [], "the failed instance is removed at once"
+        assert numpy_mlp.leftovers() == [], "the failed instance is removed at once"
     message = str(caught.value)
     assert "exited with code 3" in message
     assert "boom: weights missing" in message
 
 
-def test_readiness_timeout_names_url_and_last_status(
-    docker_client: docker.DockerClient,
-    base_image: str,
-    free_port: int,
-    docker_run_id: str,
-    labelled_leftovers: Leftovers,
-) -> None:
+def test_readiness_timeout_names_url_and_last_status(numpy_mlp: NumpyMlpOnDocker) -> None:
     ready = ReadySpec(path="/nope", status=200, timeout_s=2.0, interval_s=0.1)
-    spec = example_spec(base_image, free_port, ready=ready)
-    with docker_runtime(spec, docker_run_id, docker_client) as rt:
+    spec = numpy_mlp.spec(ready=ready)
+    with numpy_mlp.runtime(spec) as rt:
         started = time.monotonic()
         with pytest.raises(ServingError) as caught:
             rt.start()
         assert time.monotonic() - started < 20
-        assert labelled_leftovers(docker_run_id) == []
+        assert numpy_mlp.leftovers() == []
     message = str(caught.value)
-    assert f"http://127.0.0.1:{free_port}/nope" in message
+    assert f"http://127.0.0.1:{numpy_mlp.port}/nope" in message
     assert "answered 404" in message
     assert "server.ready.timeout" in message
 
@@ -207,12 +223,7 @@ def local_registry(tmp_path: Path, free_port: int) -> Iterator[str]:
         _wait_http(f"http://127.0.0.1:{free_port}/v2/", 15)
         yield f"127.0.0.1:{free_port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def tiny_image(client: docker.DockerClient, repo: str, tag: str) -> str:
@@ -323,18 +334,12 @@ def test_sweep_removes_only_containers_of_dead_owners(
                 docker_client.api.remove_container(container_id, force=True)
 
 
-def test_close_after_interrupt_removes_container(
-    docker_client: docker.DockerClient,
-    base_image: str,
-    free_port: int,
-    docker_run_id: str,
-    labelled_leftovers: Leftovers,
-) -> None:
-    spec = example_spec(base_image, free_port)
+def test_close_after_interrupt_removes_container(numpy_mlp: NumpyMlpOnDocker) -> None:
+    spec = numpy_mlp.spec()
     started: list[str | None] = []
 
     def interrupted_run() -> None:
-        with docker_runtime(spec, docker_run_id, docker_client) as rt:
+        with numpy_mlp.runtime(spec) as rt:
             started.append(rt.start().container_id)
             raise KeyboardInterrupt
 
@@ -343,26 +348,22 @@ def test_close_after_interrupt_removes_container(
     container_id = started[0]
     assert container_id is not None
     with pytest.raises(docker.errors.NotFound):
-        docker_client.containers.get(container_id)
-    assert labelled_leftovers(docker_run_id) == []
+        numpy_mlp.client.containers.get(container_id)
+    assert numpy_mlp.leftovers() == []
 
 
 def test_interrupt_while_waiting_for_readiness_removes_container(
-    docker_client: docker.DockerClient,
-    base_image: str,
-    free_port: int,
-    docker_run_id: str,
-    labelled_leftovers: Leftovers,
+    numpy_mlp: NumpyMlpOnDocker,
 ) -> None:
     def log(line: str) -> None:
         if line.startswith("waiting for"):
-            assert labelled_leftovers(docker_run_id) != []
+            assert numpy_mlp.leftovers() != []
             raise KeyboardInterrupt
 
-    spec = example_spec(base_image, free_port)
-    rt = docker_runtime(spec, docker_run_id, docker_client, log)
+    spec = numpy_mlp.spec()
+    rt = numpy_mlp.runtime(spec, log)
     rt.prepare()
     with pytest.raises(KeyboardInterrupt):
         rt.start()
-    assert labelled_leftovers(docker_run_id) == []
+    assert numpy_mlp.leftovers() == []
     rt.close()

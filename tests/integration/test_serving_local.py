@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from benchaction.serving.labels import (
     parse_owner,
     stale_reason,
 )
+from tests.support.httpserver import stdlib_http_server
 from tests.support.paths import EXAMPLES
 
 EXAMPLE = EXAMPLES / "numpy-mlp"
@@ -121,15 +121,8 @@ class _Flaky(BaseHTTPRequestHandler):
 def flaky_server() -> Iterator[str]:
     """A stdlib HTTP server on 127.0.0.1 that becomes ready on the third poll."""
     _Flaky.polls = 0
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with stdlib_http_server(_Flaky) as url:
+        yield url
 
 
 def test_url_runtime_waits_for_readiness(flaky_server: str) -> None:

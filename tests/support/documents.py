@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from benchaction.histogram import LogHistogram
+from benchaction.results import ResultsDocument, new_document
 
 
 def _trial(i: int, lat_ms: float, spread: float) -> dict[str, Any]:
@@ -44,6 +45,13 @@ def _trial(i: int, lat_ms: float, spread: float) -> dict[str, Any]:
     }
 
 
+def _finished(doc: ResultsDocument, scenarios: list[dict[str, Any]]) -> dict[str, Any]:
+    """A run's `new_document`, finished: complete, with `scenarios`, created at a fixed time."""
+    finished: dict[str, Any] = dict(doc)
+    finished.update(created_at="2026-11-22T00:00:00+00:00", status="complete", scenarios=scenarios)
+    return finished
+
+
 def two_scenario_doc(name_a: str, factor_a: float, factor_b: float, sha: str) -> dict[str, Any]:
     """A complete, schema-valid results document: scenario `name_a` (2 ms) and `health` (0.5 ms),
     five trials each, latencies scaled by `factor_a` and `factor_b`; `sha` is its git commit."""
@@ -63,21 +71,17 @@ def two_scenario_doc(name_a: str, factor_a: float, factor_b: float, sha: str) ->
             "payloads": 8,
         }
         scenarios.append({"name": name, "load": load, "trials": trials})
-    return {
-        "schema_version": 1,
-        "tool": {"name": "bench-action", "version": "0.1.0"},
-        "created_at": "2026-11-22T00:00:00+00:00",
-        "status": "complete",
-        "error": None,
-        "config": {
+    started = new_document(
+        tool_version="0.1.0",
+        config={
             "name": "numpy-mlp",
             "file": "bench.yml",
             "profile": "pr",
             "hash": "sha256:" + "1" * 64,
             "settings": {"reuse": False},
         },
-        "git": {"sha": sha, "ref": "refs/heads/x", "dirty": False},
-        "host": {
+        git={"sha": sha, "ref": "refs/heads/x", "dirty": False},
+        host={
             "cpu_model": "Xeon",
             "cores": 2,
             "os": "Debian 12",
@@ -85,7 +89,7 @@ def two_scenario_doc(name_a: str, factor_a: float, factor_b: float, sha: str) ->
             "python": "3.11",
             "docker_version": "20.10",
         },
-        "server": {
+        server={
             "runtime": "docker",
             "source": "build",
             "url": None,
@@ -97,9 +101,8 @@ def two_scenario_doc(name_a: str, factor_a: float, factor_b: float, sha: str) ->
                 "source": "build",
             },
         },
-        "instances": [],
-        "scenarios": scenarios,
-    }
+    )
+    return _finished(started, scenarios)
 
 
 def sweep_doc(trials: list[dict[str, Any]]) -> dict[str, Any]:
@@ -122,21 +125,32 @@ def sweep_doc(trials: list[dict[str, Any]]) -> dict[str, Any]:
         "max_concurrency": None,
         "slo": {"ttft_s": 0.1},
     }
-    return {
-        "schema_version": 1,
-        "tool": {"name": "bench-action", "version": "0"},
-        "created_at": "2026-11-22T00:00:00+00:00",
-        "status": "complete",
-        "error": None,
-        "config": {
+    scenarios: list[dict[str, Any]] = [
+        {
+            "name": "gen rate=20/s",
+            "sweep": {"of": "gen", "key": "rate", "value": 20.0},
+            "load": load,
+            "trials": trials,
+        },
+        {
+            "name": "gen rate=40/s",
+            "sweep": {"of": "gen", "key": "rate", "value": 40.0},
+            "skipped": "not run: the server saturated at gen rate=20/s",
+            "load": dict(load, rate=40.0),
+            "trials": [],
+        },
+    ]
+    started = new_document(
+        tool_version="0",
+        config={
             "name": "x",
             "file": "b.yml",
             "profile": None,
             "hash": "sha256:" + "0" * 64,
             "settings": {"reuse": False},
         },
-        "git": None,
-        "host": {
+        git=None,
+        host={
             "cpu_model": "x",
             "cores": 1,
             "os": "x",
@@ -144,21 +158,6 @@ def sweep_doc(trials: list[dict[str, Any]]) -> dict[str, Any]:
             "python": "3",
             "docker_version": None,
         },
-        "server": {"runtime": "url", "source": "url", "image": None, "url": "http://x"},
-        "instances": [],
-        "scenarios": [
-            {
-                "name": "gen rate=20/s",
-                "sweep": {"of": "gen", "key": "rate", "value": 20.0},
-                "load": load,
-                "trials": trials,
-            },
-            {
-                "name": "gen rate=40/s",
-                "sweep": {"of": "gen", "key": "rate", "value": 40.0},
-                "skipped": "not run: the server saturated at gen rate=20/s",
-                "load": dict(load, rate=40.0),
-                "trials": [],
-            },
-        ],
-    }
+        server={"runtime": "url", "source": "url", "image": None, "url": "http://x"},
+    )
+    return _finished(started, scenarios)

@@ -1,7 +1,8 @@
 """A real HTTP/1.1 server on 127.0.0.1 for engine tests, with behaviours the engine must survive.
 
 It runs its own asyncio loop in a thread and counts every request it answers, so a test can
-compare the engine's count with the server's.
+compare the engine's count with the server's. `stdlib_http_server` runs a plain
+`http.server` handler instead, for fixtures that need a few canned answers.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
+from socketserver import BaseRequestHandler
 
 
 @dataclass
@@ -130,3 +133,17 @@ def serving(behaviour: Behaviour | None = None) -> Iterator[CountingServer]:
     """A running CountingServer for the duration of a `with` block."""
     with CountingServer(behaviour) as server:
         yield server
+
+
+@contextlib.contextmanager
+def stdlib_http_server(handler: Callable[..., BaseRequestHandler]) -> Iterator[str]:
+    """A ThreadingHTTPServer with `handler` on a free 127.0.0.1 port; yields its URL, ending in /."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 
 from tests.support.paths import EXAMPLES
+from tests.support.processes import stop_process
 
 SERVER = EXAMPLES / "openai-stream" / "server.py"
 
@@ -44,11 +45,6 @@ def stream_server(**env: str) -> Iterator[int]:
                 time.sleep(0.05)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)
         if proc.stderr:
             proc.stderr.close()

@@ -11,37 +11,23 @@ from benchaction.flow.verdict import (
     Baseline,
     Channels,
     GitHubTarget,
-    Published,
-    Verdict,
     github_baseline,
     judge,
     publish,
 )
 from benchaction.github import GitHubClient, pull_request_from_event
 from benchaction.results import ResultsDocument
-from benchaction.stats import StatsSettings
+from benchaction.stats import Comparison, StatsSettings
 
 
 @dataclass(frozen=True)
 class Reported:
-    verdict: Verdict
-    published: Published
+    """The verdict's comparison and baseline, and what became of the comment and the check."""
 
-    @property
-    def comparison(self) -> Any:
-        return self.verdict.comparison
-
-    @property
-    def baseline(self) -> Baseline:
-        return self.verdict.baseline
-
-    @property
-    def comment(self) -> str:
-        return self.published.comment
-
-    @property
-    def check(self) -> str:
-        return self.published.check
+    comparison: Comparison
+    baseline: Baseline
+    comment: str
+    check: str
 
 
 def report(
@@ -75,4 +61,5 @@ def report(
         output_path=tmp_path / "output" if outputs else None,
         github=target,
     )
-    return Reported(verdict, publish(verdict.texts, channels, log))
+    published = publish(verdict.texts, channels, log)
+    return Reported(verdict.comparison, verdict.baseline, published.comment, published.check)

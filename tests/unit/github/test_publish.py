@@ -48,6 +48,16 @@ def body_of(recorded: Recorded) -> Any:
     return json.loads(recorded.body)
 
 
+def upsert_marked_comment(client: GitHubClient, body: str) -> tuple[str, int]:
+    """The sticky comment with MARKER on pull request #2 of REPO, set to `body`."""
+    return upsert_comment(client, repository=REPO, pr_number=2, marker=MARKER, body=body)
+
+
+def publish_bench_check(client: GitHubClient, **fields: Any) -> str:
+    """The "bench" check on SHA of REPO; `fields` are publish_check's conclusion, title, ..."""
+    return publish_check(client, repository=REPO, head_sha=SHA, name="bench", **fields)
+
+
 # -- the event payload --------------------------------------------------------------------------
 
 
@@ -88,7 +98,7 @@ def test_first_run_creates_the_comment(github: StandIn, client: GitHubClient) ->
     body = f"{MARKER}\n## Benchmark\nall good"
     github.route("GET", COMMENTS, Reply(json=[comment(10, "LGTM", login="Codertocat")]))
     github.route("POST", COMMENTS, Reply(201, comment(11, body)))
-    result = upsert_comment(client, repository=REPO, pr_number=2, marker=MARKER, body=body)
+    result = upsert_marked_comment(client, body)
     assert result == ("created", 11)
     listed, posted = github.calls(COMMENTS)
     assert listed.operation == "issues/list-comments"
@@ -104,7 +114,7 @@ def test_second_run_updates_the_bots_comment(github: StandIn, client: GitHubClie
         Reply(json=[comment(10, "LGTM", login="Codertocat"), comment(11, old)]),
     )
     github.route("PATCH", f"{BASE}/issues/comments/11", Reply(json=comment(11, new)))
-    result = upsert_comment(client, repository=REPO, pr_number=2, marker=MARKER, body=new)
+    result = upsert_marked_comment(client, new)
     assert result == ("updated", 11)
     (patched,) = github.calls(f"{BASE}/issues/comments/11")
     assert patched.operation == "issues/update-comment"
@@ -117,7 +127,7 @@ def test_look_alike_from_another_user_is_left_alone(github: StandIn, client: Git
     quoted = f"> {MARKER}\n> copied from the bot's comment"
     github.route("GET", COMMENTS, Reply(json=[comment(10, quoted, login="mallory")]))
     github.route("POST", COMMENTS, Reply(201, comment(12, body)))
-    result = upsert_comment(client, repository=REPO, pr_number=2, marker=MARKER, body=body)
+    result = upsert_marked_comment(client, body)
     assert result == ("created", 12)
     assert github.calls(f"{BASE}/issues/comments/10") == []
 
@@ -132,7 +142,7 @@ def test_finds_the_comment_on_the_second_page(github: StandIn, client: GitHubCli
         Reply(json=[comment(150, f"{MARKER}\nold")]),
     )
     github.route("PATCH", f"{BASE}/issues/comments/150", Reply(json=comment(150, "x")))
-    result = upsert_comment(client, repository=REPO, pr_number=2, marker=MARKER, body=MARKER)
+    result = upsert_marked_comment(client, MARKER)
     assert result == ("updated", 150)
     first, second = github.calls(COMMENTS)
     assert first.query == {"per_page": ["100"]}
@@ -142,7 +152,7 @@ def test_finds_the_comment_on_the_second_page(github: StandIn, client: GitHubCli
 def test_body_over_the_limit_is_refused(github: StandIn, client: GitHubClient) -> None:
     body = MARKER + "x" * (COMMENT_LIMIT - len(MARKER) + 1)
     with pytest.raises(ValueError, match="at most 65536"):
-        upsert_comment(client, repository=REPO, pr_number=2, marker=MARKER, body=body)
+        upsert_marked_comment(client, body)
     assert github.requests == []  # refused before any call
 
 
@@ -150,10 +160,7 @@ def test_body_at_the_limit_is_sent(github: StandIn, client: GitHubClient) -> Non
     body = MARKER + "x" * (COMMENT_LIMIT - len(MARKER))
     github.route("GET", COMMENTS, Reply(json=[]))
     github.route("POST", COMMENTS, Reply(201, comment(13, body)))
-    assert upsert_comment(client, repository=REPO, pr_number=2, marker=MARKER, body=body) == (
-        "created",
-        13,
-    )
+    assert upsert_marked_comment(client, body) == ("created", 13)
 
 
 # -- check run and commit status ----------------------------------------------------------------
@@ -162,11 +169,8 @@ def test_body_at_the_limit_is_sent(github: StandIn, client: GitHubClient) -> Non
 def test_check_run_created_with_conclusion(github: StandIn, client: GitHubClient) -> None:
     github.route("POST", CHECK_RUNS, Reply(201, check_run(77, "failure")))
     logs: list[str] = []
-    result = publish_check(
+    result = publish_bench_check(
         client,
-        repository=REPO,
-        head_sha=SHA,
-        name="bench",
         conclusion="failure",
         title="2 regressions",
         summary="| scenario | p99 |\n| --- | --- |",
@@ -192,14 +196,8 @@ def test_check_run_created_with_conclusion(github: StandIn, client: GitHubClient
 
 def test_long_summary_is_truncated_with_a_note(github: StandIn, client: GitHubClient) -> None:
     github.route("POST", CHECK_RUNS, Reply(201, check_run(78)))
-    publish_check(
-        client,
-        repository=REPO,
-        head_sha=SHA,
-        name="bench",
-        conclusion="success",
-        title="ok",
-        summary="y" * (SUMMARY_LIMIT + 500),
+    publish_bench_check(
+        client, conclusion="success", title="ok", summary="y" * (SUMMARY_LIMIT + 500)
     )
     output = body_of(github.calls(CHECK_RUNS)[0])["output"]
     assert len(output["summary"]) == SUMMARY_LIMIT
@@ -211,15 +209,8 @@ def test_120_annotations_go_in_batches_of_50(github: StandIn, client: GitHubClie
     github.route("POST", CHECK_RUNS, Reply(201, check_run(79)))
     github.route("PATCH", f"{CHECK_RUNS}/79", Reply(json=check_run(79)))
     notes = [annotation(i) for i in range(1, 121)]
-    result = publish_check(
-        client,
-        repository=REPO,
-        head_sha=SHA,
-        name="bench",
-        conclusion="neutral",
-        title="t",
-        summary="s",
-        annotations=notes,
+    result = publish_bench_check(
+        client, conclusion="neutral", title="t", summary="s", annotations=notes
     )
     assert result == "check-run"
     (posted,) = github.calls(CHECK_RUNS)
@@ -237,11 +228,8 @@ def test_denied_check_run_falls_back_to_status(github: StandIn, client: GitHubCl
     github.route("POST", CHECK_RUNS, DENIED)
     github.route("POST", STATUSES, Reply(201, {"id": 1, "state": "success", "context": "bench"}))
     logs: list[str] = []
-    result = publish_check(
+    result = publish_bench_check(
         client,
-        repository=REPO,
-        head_sha=SHA,
-        name="bench",
         conclusion="neutral",
         title="no baseline to compare against " + "z" * 200,
         summary="s",
@@ -261,15 +249,8 @@ def test_denied_check_run_falls_back_to_status(github: StandIn, client: GitHubCl
 def test_failure_status_state(github: StandIn, client: GitHubClient) -> None:
     github.route("POST", CHECK_RUNS, DENIED)
     github.route("POST", STATUSES, Reply(201, {"id": 2, "state": "failure", "context": "bench"}))
-    result = publish_check(
-        client,
-        repository=REPO,
-        head_sha=SHA,
-        name="bench",
-        conclusion="failure",
-        title="1 regression",
-        summary="s",
-        log=lambda _: None,
+    result = publish_bench_check(
+        client, conclusion="failure", title="1 regression", summary="s", log=lambda _: None
     )
     assert result == "status"
     assert body_of(github.calls(STATUSES)[0]) == {
@@ -283,15 +264,8 @@ def test_both_denied_publishes_nothing(github: StandIn, client: GitHubClient) ->
     github.route("POST", CHECK_RUNS, DENIED)
     github.route("POST", STATUSES, DENIED)
     logs: list[str] = []
-    result = publish_check(
-        client,
-        repository=REPO,
-        head_sha=SHA,
-        name="bench",
-        conclusion="success",
-        title="ok",
-        summary="s",
-        log=logs.append,
+    result = publish_bench_check(
+        client, conclusion="success", title="ok", summary="s", log=logs.append
     )
     assert result == "none"
     assert "checks: write" in logs[-1] and "statuses: write" in logs[-1]
