@@ -14,11 +14,11 @@ import argparse
 import resource
 import time
 
-from benchaction.engine.metrics import trial_metrics
 from benchaction.engine.plan import LoadPlan
 from benchaction.engine.records import Phase
 from benchaction.engine.result import LoadResult
 from benchaction.engine.run import ClosedRun
+from benchaction.engine.trial_metrics import trial_metrics
 
 GIB = 1 << 30
 

@@ -42,8 +42,16 @@ _S = 1e9
 
 
 def child_engine(port: int, rate: float, seconds: float, warmup: float, workers: int) -> Any:
-    from benchaction.config_model import Arrivals
-    from benchaction.engine import ErrorClass, LoadPlan, Phase, prepare_requests, run_load
+    from benchaction.config.model import Arrivals
+    from benchaction.engine import (
+        ErrorClass,
+        Flag,
+        LoadPlan,
+        Phase,
+        prepare_requests,
+        run_load,
+        trial_metrics,
+    )
 
     plan = LoadPlan(
         host=HOST,
@@ -56,6 +64,8 @@ def child_engine(port: int, rate: float, seconds: float, warmup: float, workers:
         workers=workers,
     )
     result = run_load(plan)
+    if result.folded is not None:
+        raise SystemExit("the engine folded rows; shorten the run or raise fold_rows")
     rec = result.records
     w0, w1 = result.window_start_ns, result.window_end_ns
     assert w0 is not None and w1 is not None
@@ -72,7 +82,17 @@ def child_engine(port: int, rate: float, seconds: float, warmup: float, workers:
         )
 
     ok = error == ErrorClass.OK
+    try:  # the engine's own figures for the same run, as a cross-check of the ones above
+        m = trial_metrics(result)
+        own = {
+            "achieved_send_rps": m.get("achieved_send_rps"),
+            "dispatch_lag_p99": (m.get("dispatch_lag_ms") or {}).get("p99"),
+        }
+    except Exception as exc:  # metrics are not this benchmark's subject: report, do not fail
+        own = {"error": f"{type(exc).__name__}: {exc}"}
     return {
+        "own": own,
+        "queued": int((measured & ((rec.column("flags") & Flag.QUEUED) != 0)).sum()),
         "offered": rate,
         "window_s": window_s,
         "scheduled_rps": int(measured.sum()) / window_s,
@@ -102,13 +122,15 @@ def report(rows: list[tuple[str, dict[str, Any]]], seconds: float, warmup: float
         f"window W {seconds:g} s.\n"
         "offered = the configured rate; in schedule = arrivals the seeded schedule put in W / |W|\n"
         "(Poisson sampling, not the engine); sent = requests whose first byte was written in W\n"
-        "/ |W|; done = successful answers that ended in W / |W|; not sent = measured arrivals\n"
-        "still queued in the client at the end; lag = actual send - scheduled send of every\n"
+        "/ |W|; done = successful answers that ended in W / |W|; queued = measured requests that\n"
+        "waited for a free connection; not sent = measured arrivals still queued in the client\n"
+        "at the end; lag = actual send - scheduled send of every\n"
         "measured request that was sent (ms); client CPU = CPU time / wall time, summed over\n"
         "workers.\n"
     )
     head = ["client", "offered/s", "in schedule/s", "sent/s", "sent/offered", "sent/schedule"]
-    head += ["done/s", "not sent", "errors", "lag p50", "lag p99", "lag max", "client CPU"]
+    head += ["done/s", "queued", "not sent", "errors", "lag p50", "lag p99", "lag max"]
+    head += ["client CPU"]
     table = []
     for label, r in rows:
         table.append(
@@ -120,6 +142,7 @@ def report(rows: list[tuple[str, dict[str, Any]]], seconds: float, warmup: float
                 f"{r['sent_rps'] / r['offered']:.4f}",
                 f"{r['sent_rps'] / r['scheduled_rps']:.4f}",
                 f"{r['completed_rps']:,.0f}",
+                str(r["queued"]),
                 str(r["not_sent"]),
                 str(r["errors"]),
                 f"{r['lag_p50']:.3f}",
@@ -129,6 +152,19 @@ def report(rows: list[tuple[str, dict[str, Any]]], seconds: float, warmup: float
             ]
         )
     print_table(head, table)
+    print("\nthe engine's own trial_metrics for the same runs (cross-check):")
+    for label, r in rows:
+        own = r["own"]
+        if "error" in own:
+            print(f"  {label}, {r['offered']:,.0f}/s: trial_metrics failed: {own['error']}")
+            continue
+        sent = own.get("achieved_send_rps")
+        lag = own.get("dispatch_lag_p99")
+        print(
+            f"  {label}, {r['offered']:,.0f}/s: achieved_send_rps "
+            f"{'n/a' if sent is None else f'{sent:,.0f}'}, dispatch_lag_ms p99 "
+            f"{'n/a' if lag is None else f'{lag:.3f}'}"
+        )
     print("\ngoals:")
     for label, r in rows:
         off = r["sent_rps"] / r["offered"] - 1

@@ -252,8 +252,11 @@ def child_engine(
         timeout_s=60.0,
         stream=True,
         workers=1,
+        fold_rows=1 << 23,  # keep every event row: the counts below read them all
     )
     result = run_load(plan)
+    if result.folded is not None:
+        raise SystemExit("the engine folded rows; raise fold_rows for this benchmark")
     rec = result.records
     w0, w1 = result.window_start_ns, result.window_end_ns
     assert w0 is not None and w1 is not None
