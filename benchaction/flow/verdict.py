@@ -7,7 +7,6 @@ the texts they are given; a write the token may not do is skipped with a notice,
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ from benchaction.report import (
     render_summary,
 )
 from benchaction.results import OUTPUT_METRICS, ResultsDocument, metric_by_name, trial_values
-from benchaction.stats import Comparison, StatsSettings, compare_documents
+from benchaction.stats import Comparison, StatsSettings, center, compare_documents
 
 __all__ = [
     "SAME_JOB_NOTE",
@@ -196,9 +195,12 @@ def output_values(comparison: Comparison | None, head: ResultsDocument) -> dict[
         return out
     first = head["scenarios"][0]
     for name in OUTPUT_METRICS:
-        values = trial_values(first["trials"], metric_by_name(name))
-        if values:
-            out[f"head-{name.replace('_', '-')}"] = f"{statistics.median(values):.6g}"
+        metric = metric_by_name(name)
+        values = trial_values(first["trials"], metric)
+        if values:  # the same center as the table's head column
+            out[f"head-{name.replace('_', '-')}"] = (
+                f"{center(values, log_scale=metric.log_scale):.6g}"
+            )
     for row in comparison.rows if comparison is not None else []:
         if row.scenario == first["name"] and row.metric in OUTPUT_METRICS and row.change:
             out[f"change-{row.metric.replace('_', '-')}"] = f"{row.change.estimate:.6g}"

@@ -11,8 +11,8 @@ from typing import Any, TypedDict
 
 from benchaction.report.comparison import comparison_context
 from benchaction.report.markdown import ENV, summarize_scenarios
-from benchaction.results import ResultsDocument
-from benchaction.stats import Comparison
+from benchaction.results import ResultsDocument, metric_by_name, trial_values
+from benchaction.stats import Comparison, center
 
 __all__ = ["Provenance", "comment_marker", "render_comment", "render_failure", "render_summary"]
 
@@ -39,19 +39,22 @@ def comment_marker(config_name: str) -> str:
     return f"<!-- bench-action:{safe} -->"
 
 
-def _latency_medians(doc: ResultsDocument | None) -> dict[str, list[float]]:
-    """Per scenario, the median over trials of p50, p90 and p99 latency (only complete sets)."""
+def _latency_centers(doc: ResultsDocument | None) -> dict[str, list[float]]:
+    """Per scenario, p50, p90 and p99 latency as the table shows them (only complete sets)."""
     out: dict[str, list[float]] = {}
-    for s in summarize_scenarios(doc) if doc is not None else []:
-        by = {r.label: r.median for r in s["rows"]}
-        vals = [by.get(f"latency {p}") for p in _CHART_PERCENTILES]
-        if all(v is not None for v in vals):
-            out[s["name"]] = [float(v) for v in vals if v is not None]
+    for s in doc["scenarios"] if doc is not None else []:
+        values = []
+        for p in _CHART_PERCENTILES:
+            metric = metric_by_name(f"latency_{p}_ms")
+            trials = trial_values(s["trials"], metric)
+            values.append(center(trials, log_scale=metric.log_scale) if trials else None)
+        if all(v is not None for v in values):
+            out[s["name"]] = [float(v) for v in values if v is not None]
     return out
 
 
 def _chart(scenario: str, base: list[float] | None, head: list[float] | None) -> str | None:
-    """A Mermaid xychart of latency percentiles (medians over trials): bars base, line head."""
+    """A Mermaid xychart of latency percentiles (the table's centers): bars base, line head."""
     if head is None:
         return None
     top = max(head + (base or [])) * 1.15
@@ -89,7 +92,7 @@ def _render(
         ctx["rows"] = ctx["rows"][:max_rows]
     scenarios = summarize_scenarios(head) if details else []
     if scenarios:
-        b, h = _latency_medians(base), _latency_medians(head)
+        b, h = _latency_centers(base), _latency_centers(head)
         charts = {
             s["name"]: _chart(s["name"], b.get(s["name"]), h.get(s["name"])) for s in scenarios
         }

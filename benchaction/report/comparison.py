@@ -31,8 +31,13 @@ def _change(row: MetricComparison) -> str:
 
 
 def _headline(comparison: Comparison) -> MetricComparison | None:
-    """The row a reviewer should look at first: the largest change among rows that carry the verdict."""
-    rows = [r for r in comparison.rows if r.change is not None and r.verdict == comparison.verdict]
+    """The row a reviewer should look at first: among the primary rows that carry the verdict,
+    the largest change for its threshold."""
+    rows = [
+        r
+        for r in comparison.rows
+        if r.change is not None and r.primary and r.verdict == comparison.verdict
+    ]
     if not rows:
         return None
 
@@ -51,8 +56,8 @@ def comparison_context(
         {
             "row": r,
             "emoji": EMOJI[r.verdict],
-            "base": _value(r, r.base_median),
-            "head": _value(r, r.head_median),
+            "base": _value(r, r.base_center),
+            "head": _value(r, r.head_center),
             "change": _change(r),
         }
         for r in comparison.rows

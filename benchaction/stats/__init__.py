@@ -6,18 +6,33 @@ from benchaction.stats.compare import (
     compare_metric_sets,
     compare_scenarios,
 )
-from benchaction.stats.estimate import Change, estimate_change, trials_needed
+from benchaction.stats.estimate import (
+    Change,
+    center,
+    estimate_change,
+    trials_needed,
+    trials_to_resolve,
+)
 from benchaction.stats.fdr import bh_adjust
 from benchaction.stats.overall import (
     Comparison,
     GateResult,
     compare_documents,
     fingerprint_differences,
+    overall_verdict,
 )
-from benchaction.stats.settings import FAIL_ON, Gate, StatsSettings, parse_gate, parse_share
+from benchaction.stats.settings import (
+    FAIL_ON,
+    PRIMARY_METRICS,
+    Gate,
+    StatsSettings,
+    parse_gate,
+    parse_share,
+)
 
 __all__ = [
     "FAIL_ON",
+    "PRIMARY_METRICS",
     "Change",
     "Comparison",
     "Gate",
@@ -26,12 +41,15 @@ __all__ = [
     "StatsSettings",
     "Verdict",
     "bh_adjust",
+    "center",
     "compare_documents",
     "compare_metric_sets",
     "compare_scenarios",
     "estimate_change",
     "fingerprint_differences",
+    "overall_verdict",
     "parse_gate",
     "parse_share",
     "trials_needed",
+    "trials_to_resolve",
 ]

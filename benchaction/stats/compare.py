@@ -1,14 +1,15 @@
 """Per metric and scenario: estimate, interval, BH-adjusted p-value and one of four verdicts.
 
 regression / improvement: significant after FDR control AND at least the practical threshold;
-unchanged: the whole interval lies inside +-threshold; inconclusive: neither, with the minimum
-detectable change and the trials that would be needed. A regression on mismatched fingerprints
-is held back as inconclusive unless the settings allow it.
+unchanged: the (1 - 2 alpha) interval lies inside +-threshold (two one-sided tests, an
+equivalence decision); inconclusive: neither, with the trials that would resolve it. Primary
+and other metrics are separate FDR families, and a row identical on every trial of both sides
+leaves its family (it is unchanged by inspection). A regression on mismatched fingerprints is
+held back as inconclusive unless the settings allow it.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -21,7 +22,7 @@ from benchaction.results import (
     metric_by_name,
     trial_values,
 )
-from benchaction.stats.estimate import Change, estimate_change, trials_needed
+from benchaction.stats.estimate import Change, center, estimate_change, trials_to_resolve
 from benchaction.stats.fdr import bh_adjust
 from benchaction.stats.settings import StatsSettings
 
@@ -40,8 +41,8 @@ class MetricComparison:
     label: str
     unit: str
     higher_is_better: bool
-    base_median: float | None
-    head_median: float | None
+    base_center: float | None  # geometric mean over trials (log scale), else the mean
+    head_center: float | None
     n_base: int
     n_head: int
     change: Change | None
@@ -50,6 +51,7 @@ class MetricComparison:
     verdict: Verdict
     reason: str
     trials_needed: int | None = None
+    primary: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable row (action outputs and the verdicts JSON)."""
@@ -58,8 +60,10 @@ class MetricComparison:
             "scenario": self.scenario,
             "metric": self.metric,
             "higher_is_better": self.higher_is_better,
-            "base_median": self.base_median,
-            "head_median": self.head_median,
+            "primary": self.primary,
+            "center": "geometric mean" if self.change is None or self.change.log_scale else "mean",
+            "base": self.base_center,
+            "head": self.head_center,
             "n_base": self.n_base,
             "n_head": self.n_head,
             "change": None if c is None else c.estimate,
@@ -81,33 +85,35 @@ def _fmt_change(x: float, log_scale: bool) -> str:
 
 
 def _decide(
-    metric: MetricDef, change: Change, q: float, threshold: float, settings: StatsSettings
+    metric: MetricDef, change: Change, q: float, threshold: float, settings: StatsSettings, m: int
 ) -> tuple[Verdict, str, int | None]:
     worse_sign = -1.0 if metric.higher_is_better else 1.0
     worse = change.estimate * worse_sign > 0
     big = abs(change.estimate) >= threshold
     shown = _fmt_change(threshold, change.log_scale).lstrip("+")
+    level = f"{settings.confidence:.0%}"
     if q < settings.alpha and big:
         verdict: Verdict = "regression" if worse else "improvement"
-        return verdict, f"significant (q = {q:.3g}) and at least {shown}", None
+        return verdict, f"significant (q = {q:.3g} over {m} tests) and at least {shown}", None
     if -threshold < change.ci_low and change.ci_high < threshold:
-        return "unchanged", f"the {settings.confidence:.0%} interval lies within ±{shown}", None
-    needed = trials_needed(
-        change.sd,
-        threshold,
-        log_scale=change.log_scale,
-        alpha=settings.alpha,
-        power=settings.power,
-    )
-    mdc = _fmt_change(change.mdc, change.log_scale).lstrip("+")
-    more = f"; about {needed} trials a side would resolve ±{shown}" if needed else ""
+        return "unchanged", f"the {level} interval lies within ±{shown}", None
+    needed = trials_to_resolve(change, threshold)
+    more = f"; about {needed} trials a side would resolve it" if needed else ""
     if q < settings.alpha:
+        why = f"significant (q = {q:.3g}) but the {level} interval reaches past ±{shown}"
+    elif change.ci_low > 0 or change.ci_high < 0:
         why = (
-            f"significant (q = {q:.3g}) but smaller than {shown}, and the interval reaches past it"
+            f"the {level} interval excludes 0 but, corrected for {m} tests (Benjamini-Hochberg), "
+            f"q = {q:.3g} is not below {settings.alpha:g}"
         )
     else:
-        why = f"too noisy to tell: this noise and trial count detect changes of {mdc} or more"
+        why = f"too noisy to tell: the {level} interval reaches past ±{shown} and includes 0"
     return "inconclusive", why + more, needed
+
+
+def _identical(b: Sequence[float], h: Sequence[float]) -> bool:
+    """Every trial of both sides has the same value (an error rate of zero, say)."""
+    return len(set(b)) == 1 and set(b) == set(h)
 
 
 def compare_metric_sets(
@@ -135,10 +141,18 @@ def compare_metric_sets(
                 power=settings.power,
             )
         plans.append((key, metric, b, h, threshold, change))
-    qs = iter(bh_adjust([c.p_value for *_, c in plans if c is not None]))
+    primary = set(settings.primary)
+    families: dict[bool, list[int]] = {True: [], False: []}
+    for i, (key, _, b, h, _, change) in enumerate(plans):
+        if change is not None and not _identical(b, h):
+            families[key[1] in primary].append(i)
+    q_of: dict[int, float] = {}
+    for members in families.values():
+        qs = bh_adjust([plans[i][5].p_value for i in members])  # type: ignore[union-attr]
+        q_of.update(zip(members, qs, strict=True))
     rows = []
-    for key, metric, b, h, threshold, change in plans:
-        q: float | None = None
+    for i, (key, metric, b, h, threshold, change) in enumerate(plans):
+        q: float | None = q_of.get(i)
         needed: int | None = None
         if change is None:
             side = "base" if len(b) < len(h) else "head"
@@ -147,9 +161,11 @@ def compare_metric_sets(
                 f"only {min(len(b), len(h))} valid {side} trial(s); "
                 f"at least {settings.min_trials} are needed"
             )
+        elif q is None:
+            verdict, reason = "unchanged", "identical on every trial of both sides"
         else:
-            q = next(qs)
-            verdict, reason, needed = _decide(metric, change, q, threshold, settings)
+            m = len(families[key[1] in primary])
+            verdict, reason, needed = _decide(metric, change, q, threshold, settings, m)
             if (
                 verdict == "regression"
                 and fingerprint_mismatch
@@ -167,8 +183,8 @@ def compare_metric_sets(
                 label=metric.label,
                 unit=metric.unit,
                 higher_is_better=metric.higher_is_better,
-                base_median=statistics.median(b) if b else None,
-                head_median=statistics.median(h) if h else None,
+                base_center=center(b, log_scale=metric.log_scale) if b else None,
+                head_center=center(h, log_scale=metric.log_scale) if h else None,
                 n_base=len(b),
                 n_head=len(h),
                 change=change,
@@ -177,6 +193,7 @@ def compare_metric_sets(
                 verdict=verdict,
                 reason=reason,
                 trials_needed=needed,
+                primary=key[1] in primary,
             )
         )
     return rows

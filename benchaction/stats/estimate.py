@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["Change", "estimate_change", "trials_needed"]
+__all__ = ["Change", "center", "estimate_change", "trials_needed", "trials_to_resolve"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,20 @@ class Change:
     n_base: int
     n_head: int
     log_scale: bool
+
+
+def center(values: Sequence[float], *, log_scale: bool = True) -> float:
+    """The one estimator shown for a side: the geometric mean on the log scale, else the mean.
+
+    It is the statistic the change is the ratio (or difference) of, so the base and head
+    columns, the change, the outputs and the charts can never disagree.
+    """
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        raise ValueError("center of no values")
+    if log_scale:
+        return float(np.exp(np.log(x).mean()))
+    return float(x.mean())
 
 
 def _to_scale(x: float, log_scale: bool) -> float:
@@ -104,3 +118,24 @@ def trials_needed(
             return int(n)
         n += 1
     return None
+
+
+def trials_to_resolve(change: Change, threshold: float) -> int | None:
+    """Trials per side after which this interval would no longer straddle a decision boundary.
+
+    The interval's half-width shrinks as 1/sqrt(n); the nearest boundary is 0 (significance)
+    or +-threshold (equivalence, practical size). Always more than the trials used, since an
+    undecided interval reaches past its nearest boundary; None when the estimate sits on one.
+    """
+    if change.log_scale:
+        lo, hi, est = (math.log1p(v) for v in (change.ci_low, change.ci_high, change.estimate))
+        bounds = [0.0, math.log1p(threshold), math.log1p(-min(threshold, 0.999))]
+    else:
+        lo, hi, est = change.ci_low, change.ci_high, change.estimate
+        bounds = [0.0, threshold, -threshold]
+    half = (hi - lo) / 2
+    distance = min(abs(est - b) for b in bounds)
+    if half <= 0 or distance <= half * 1e-3:
+        return None
+    n = max(change.n_base, change.n_head)
+    return max(n + 1, math.ceil(n * (half / distance) ** 2))

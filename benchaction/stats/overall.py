@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from benchaction.results import ResultsDocument, metric_by_name, trial_values
 from benchaction.stats.compare import MetricComparison, Verdict, compare_scenarios
+from benchaction.stats.estimate import center
 from benchaction.stats.settings import Gate, StatsSettings
 
-__all__ = ["Comparison", "GateResult", "compare_documents", "fingerprint_differences"]
+__all__ = [
+    "Comparison",
+    "GateResult",
+    "compare_documents",
+    "fingerprint_differences",
+    "overall_verdict",
+]
 
 _HOST_KEYS = (("cpu_model", "CPU model"), ("cores", "cores"), ("docker_version", "Docker version"))
 
@@ -39,7 +46,7 @@ def fingerprint_differences(base: ResultsDocument, head: ResultsDocument) -> lis
 
 @dataclass(frozen=True)
 class GateResult:
-    """An absolute gate checked on the head's median of one scenario."""
+    """An absolute gate checked on the head of one scenario (the same center the table shows)."""
 
     gate: Gate
     scenario: str
@@ -72,6 +79,7 @@ class Comparison:
                 "confidence": s.confidence,
                 "min_trials": s.min_trials,
                 "fail_on": s.fail_on,
+                "primary": list(s.primary),
             },
             "metrics": [r.to_json() for r in self.rows],
             "gates": [
@@ -94,13 +102,15 @@ def _check_gates(head: ResultsDocument, gates: tuple[Gate, ...]) -> list[GateRes
             if gate.scenario is None and trials and all(metric.read(t) is None for t in trials):
                 continue  # a metric this scenario does not have (no tokens, no SLO)
             values = trial_values(s["trials"], metric)
-            value = statistics.median(values) if values else None
+            value = center(values, log_scale=metric.log_scale) if values else None
             out.append(GateResult(gate, s["name"], value, value is not None and gate.holds(value)))
     return out
 
 
-def _overall(rows: list[MetricComparison]) -> Verdict:
-    verdicts = {r.verdict for r in rows}
+def overall_verdict(rows: Sequence[MetricComparison]) -> Verdict:
+    """The primary rows decide; the others are shown with their own verdicts."""
+    deciding = [r for r in rows if r.primary] or rows
+    verdicts = {r.verdict for r in deciding}
     order: tuple[Verdict, ...] = ("regression", "inconclusive", "improvement")
     for v in order:
         if v in verdicts:
@@ -120,7 +130,7 @@ def compare_documents(
     else:
         fingerprint = fingerprint_differences(base, head)
         rows = compare_scenarios(base, head, settings, fingerprint_mismatch=fingerprint)
-        verdict = _overall(rows)
+        verdict = overall_verdict(rows)
     failed = any(not g.passed for g in gates)
     if settings.fail_on == "regression":
         failed |= verdict == "regression"

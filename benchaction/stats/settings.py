@@ -8,9 +8,13 @@ from dataclasses import dataclass, field
 
 from benchaction.errors import ConfigError
 
-__all__ = ["FAIL_ON", "Gate", "StatsSettings", "parse_gate", "parse_share"]
+__all__ = ["FAIL_ON", "PRIMARY_METRICS", "Gate", "StatsSettings", "parse_gate", "parse_share"]
 
 FAIL_ON = ("regression", "regression-or-inconclusive", "never")
+
+PRIMARY_METRICS = ("throughput_rps", "latency_p50_ms", "error_rate")
+"""What decides by default: how much is served, how fast the typical request is, and whether it
+works. Tail percentiles rest on a few requests per trial and are shown, not decisive."""
 """When the gate fails the job: on a regression, also on an inconclusive result, or never."""
 
 
@@ -75,12 +79,15 @@ class StatsSettings:
     alpha: float = 0.05
     threshold: float = 0.05
     thresholds: Mapping[str, float] = field(default_factory=dict)
-    confidence: float = 0.95
+    # The interval shown and used for "unchanged": 1 - 2 alpha, i.e. two one-sided tests at alpha.
+    confidence: float = 0.90
     power: float = 0.8
     min_trials: int = 3
     allow_fingerprint_mismatch: bool = False
     fail_on: str = "regression"
     gates: tuple[Gate, ...] = ()
+    # The metrics that decide the overall verdict; the rest are shown with their own verdicts.
+    primary: tuple[str, ...] = PRIMARY_METRICS
 
     def threshold_for(self, metric: str, default: float | None = None) -> float:
         """The practical threshold of one metric: its override, its own default, or the global one."""

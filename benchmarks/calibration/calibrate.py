@@ -41,7 +41,7 @@ from common import (
 from peers import PEERS
 from simulate import SimParams, fit_params, simulate_trials
 
-from benchaction.stats import MetricComparison, StatsSettings, compare_metric_sets
+from benchaction.stats import MetricComparison, StatsSettings, compare_metric_sets, overall_verdict
 
 SCENARIO = "predict"
 SIM_LEVELS = (0.0, 0.02, 0.05, 0.10, 0.20)
@@ -70,8 +70,8 @@ def ours_rows(base: Sequence[Trial], head: Sequence[Trial]) -> list[MetricCompar
 
 
 def ours(base: Sequence[Trial], head: Sequence[Trial]) -> bool:
-    """Whether our method flags a regression on any row of the comparison."""
-    return any(r.verdict == "regression" for r in ours_rows(base, head))
+    """Whether our overall verdict (the primary metrics decide) is a regression."""
+    return overall_verdict(ours_rows(base, head)) == "regression"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,17 +109,11 @@ def ours_breakdown(
     head_pool: Sequence[Trial],
     pairs: Sequence[tuple[np.ndarray, np.ndarray]],
 ) -> dict[str, float]:
-    """How our comparisons end: any regression, else any inconclusive, else all settled."""
-    counts = {"regression": 0, "inconclusive": 0, "settled": 0}
+    """How our comparisons end: the overall verdict, which the primary metrics decide."""
+    counts = {"regression": 0, "inconclusive": 0, "unchanged": 0, "improvement": 0}
     for bi, hi in pairs:
         rows = ours_rows([base_pool[i] for i in bi], [head_pool[i] for i in hi])
-        verdicts = {r.verdict for r in rows}
-        if "regression" in verdicts:
-            counts["regression"] += 1
-        elif "inconclusive" in verdicts:
-            counts["inconclusive"] += 1
-        else:
-            counts["settled"] += 1
+        counts[overall_verdict(rows)] += 1
     return {key: v / len(pairs) for key, v in counts.items()}
 
 
@@ -245,13 +239,16 @@ def print_source(res: dict[str, Any]) -> None:
         print(f"{method:16}" + "".join(cell(cells, lv) for lv in levels))
     for kk, cells in res["ours_by_k"].items():
         print(f"{'ours k = ' + kk:16}" + "".join(cell(cells, lv) for lv in levels))
-    print(f"ours at k = {res['k']}, how comparisons end (regression / inconclusive / all settled):")
+    print(
+        f"ours at k = {res['k']}, overall verdicts "
+        "(regression / inconclusive / unchanged / improvement):"
+    )
     for lv in levels:
         b = res["ours_breakdown"].get(lv)
         if b:
             print(
                 f"  level {lv:>5}: {pct(b['regression'])} / {pct(b['inconclusive'])}"
-                f" / {pct(b['settled'])}"
+                f" / {pct(b['unchanged'])} / {pct(b['improvement'])}"
             )
     print(f"({res['seconds']} s)")
 
