@@ -21,6 +21,7 @@ __all__ = [
     "Status",
     "SweepLabel",
     "Trial",
+    "VerdictChoice",
     "new_document",
 ]
 
@@ -71,6 +72,13 @@ class SweepLabel(TypedDict):
     value: float | None
 
 
+class VerdictChoice(TypedDict, total=False):
+    """The scenario's own deciding metrics and margin (bench.yml `verdict:`)."""
+
+    metrics: list[str]
+    threshold: float
+
+
 class ScenarioResults(TypedDict):
     """One scenario (or one sweep level) with its load settings and every trial measured."""
 
@@ -79,6 +87,7 @@ class ScenarioResults(TypedDict):
     trials: list[Trial]
     sweep: NotRequired[SweepLabel]
     skipped: NotRequired[str]
+    verdict: NotRequired[VerdictChoice]
 
 
 class ResultsDocument(TypedDict):

@@ -2,6 +2,7 @@
 
 from benchaction.stats.compare import (
     MetricComparison,
+    ScenarioVerdict,
     Verdict,
     compare_metric_sets,
     compare_scenarios,
@@ -38,6 +39,7 @@ __all__ = [
     "Gate",
     "GateResult",
     "MetricComparison",
+    "ScenarioVerdict",
     "StatsSettings",
     "Verdict",
     "bh_adjust",

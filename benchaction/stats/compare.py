@@ -18,6 +18,7 @@ from benchaction.results import (
     METRICS,
     MetricDef,
     ResultsDocument,
+    ScenarioResults,
     Trial,
     metric_by_name,
     trial_values,
@@ -26,10 +27,34 @@ from benchaction.stats.estimate import Change, center, estimate_change, trials_t
 from benchaction.stats.fdr import bh_adjust
 from benchaction.stats.settings import StatsSettings
 
-__all__ = ["MetricComparison", "Verdict", "compare_metric_sets", "compare_scenarios"]
+__all__ = [
+    "MetricComparison",
+    "ScenarioVerdict",
+    "Verdict",
+    "compare_metric_sets",
+    "compare_scenarios",
+]
 
 Verdict = Literal["regression", "improvement", "unchanged", "inconclusive"]
 Key = tuple[str, str]  # (scenario, metric)
+
+
+@dataclass(frozen=True)
+class ScenarioVerdict:
+    """A scenario's own choice (bench.yml `verdict:`): the metrics that decide, and the margin.
+
+    The margin is relative and applies to the ratio metrics; the error rate keeps its own
+    (0.1 percentage point); a `--threshold-for` override beats both.
+    """
+
+    metrics: tuple[str, ...] = ()
+    threshold: float | None = None
+
+    @classmethod
+    def of(cls, section: ScenarioResults) -> ScenarioVerdict:
+        """The choice recorded in a scenario of the head's results (none: the settings apply)."""
+        raw = section.get("verdict") or {}
+        return cls(tuple(raw.get("metrics") or ()), raw.get("threshold"))
 
 
 @dataclass(frozen=True)
@@ -122,14 +147,20 @@ def compare_metric_sets(
     settings: StatsSettings,
     *,
     fingerprint_mismatch: Sequence[str] = (),
+    choices: Mapping[str, ScenarioVerdict] | None = None,
 ) -> list[MetricComparison]:
-    """Compare per-trial values keyed by (scenario, metric name); one BH family for all rows."""
+    """Compare per-trial values keyed by (scenario, metric name): primary rows in one BH family,
+    the others in another. `choices` are a scenario's own deciding metrics and threshold."""
     keys = [k for k in base if k in head] + [k for k in head if k not in base]
     plans: list[tuple[Key, MetricDef, list[float], list[float], float, Change | None]] = []
     for key in keys:
         metric = metric_by_name(key[1])
         b, h = list(base.get(key, ())), list(head.get(key, ()))
-        threshold = settings.threshold_for(metric.name, metric.default_threshold)
+        own = (choices or {}).get(key[0], ScenarioVerdict())
+        default = metric.default_threshold
+        if default is None and own.threshold is not None:
+            default = own.threshold  # a relative margin; the error rate keeps its own (in pp)
+        threshold = settings.threshold_for(metric.name, default)
         change = None
         if min(len(b), len(h)) >= max(2, settings.min_trials):
             change = estimate_change(
@@ -141,11 +172,15 @@ def compare_metric_sets(
                 power=settings.power,
             )
         plans.append((key, metric, b, h, threshold, change))
-    primary = set(settings.primary)
+
+    def is_primary(key: Key) -> bool:
+        own = (choices or {}).get(key[0], ScenarioVerdict())
+        return key[1] in (own.metrics or settings.primary)
+
     families: dict[bool, list[int]] = {True: [], False: []}
     for i, (key, _, b, h, _, change) in enumerate(plans):
         if change is not None and not _identical(b, h):
-            families[key[1] in primary].append(i)
+            families[is_primary(key)].append(i)
     q_of: dict[int, float] = {}
     for members in families.values():
         qs = bh_adjust([plans[i][5].p_value for i in members])  # type: ignore[union-attr]
@@ -164,7 +199,7 @@ def compare_metric_sets(
         elif q is None:
             verdict, reason = "unchanged", "identical on every trial of both sides"
         else:
-            m = len(families[key[1] in primary])
+            m = len(families[is_primary(key)])
             verdict, reason, needed = _decide(metric, change, q, threshold, settings, m)
             if (
                 verdict == "regression"
@@ -193,7 +228,7 @@ def compare_metric_sets(
                 verdict=verdict,
                 reason=reason,
                 trials_needed=needed,
-                primary=key[1] in primary,
+                primary=is_primary(key),
             )
         )
     return rows
@@ -228,4 +263,7 @@ def compare_scenarios(
                 continue
             base[(name, metric.name)] = bv
             head[(name, metric.name)] = hv
-    return compare_metric_sets(base, head, settings, fingerprint_mismatch=fingerprint_mismatch)
+    choices = {s["name"]: ScenarioVerdict.of(s) for s in head_doc["scenarios"]}
+    return compare_metric_sets(
+        base, head, settings, fingerprint_mismatch=fingerprint_mismatch, choices=choices
+    )

@@ -10,6 +10,7 @@ import pytest
 
 from benchaction.flow.verdict import Baseline, judge, output_values
 from benchaction.report import render_comparison
+from benchaction.results import validate_results
 from benchaction.stats import (
     StatsSettings,
     center,
@@ -116,3 +117,20 @@ def test_the_deciding_metrics_are_configurable() -> None:
     assert compare_documents(base, head, only_tail).verdict == "regression"
     none_decide = StatsSettings(primary=("goodput_rps",))  # no such rows: every row decides
     assert compare_documents(base, head, none_decide).verdict == "regression"
+
+
+def test_a_scenario_chooses_its_own_deciding_metrics_and_margin() -> None:
+    base = two_scenario_doc("predict", 1.0, 1.0, "a" * 40)
+    head = two_scenario_doc("predict", 1.12, 1.0, "b" * 40)
+    for section in head["scenarios"]:
+        if section["name"] == "predict":
+            section["verdict"] = {"metrics": ["latency_p99_ms"], "threshold": 0.2}
+    validate_results(head)
+    c = compare_documents(base, head, StatsSettings())
+    predict = {r.metric: r for r in c.rows if r.scenario == "predict"}
+    assert [m for m, r in predict.items() if r.primary] == ["latency_p99_ms"]
+    assert predict["latency_p99_ms"].threshold == 0.2
+    # +12 % is below the scenario's 20 % margin: no longer a regression there.
+    assert predict["latency_p99_ms"].verdict != "regression"
+    assert predict["error_rate"].threshold == 0.001  # a metric's own margin stays its own
+    assert c.verdict != "regression"
