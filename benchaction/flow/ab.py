@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from benchaction.results import ResultsDocument, write_results
 __all__ = [
     "BASE_RESULTS",
     "AbOutcome",
+    "Sequential",
     "base_config",
     "merge_documents",
     "round_order",
@@ -78,11 +80,7 @@ def base_config(
 
 def round_order(rounds: int) -> list[tuple[int, Side]]:
     """(round, side) in run order: base first in even rounds, head first in odd ones."""
-    order: list[tuple[int, Side]] = []
-    for r in range(rounds):
-        pair: tuple[Side, Side] = ("base", "head") if r % 2 == 0 else ("head", "base")
-        order += [(r, side) for side in pair]
-    return order
+    return [(r, side) for r in range(rounds) for side in _sides(r)]
 
 
 def merge_documents(docs: Sequence[ResultsDocument]) -> ResultsDocument:
@@ -133,6 +131,16 @@ def _reuse_image(config: Config, outcome: RunOutcome) -> Config:
     return dataclasses.replace(config, server=server)
 
 
+@dataclass(frozen=True)
+class Sequential:
+    """Add interleaved rounds after the first `head.trials` until `decided` says so, up to
+    `max_rounds` rounds or `budget_s` seconds in all (whichever comes first)."""
+
+    max_rounds: int
+    budget_s: float | None
+    decided: Callable[[ResultsDocument, ResultsDocument], bool]
+
+
 def run_ab(
     head: Config,
     base: Config,
@@ -140,10 +148,14 @@ def run_ab(
     display: ProgressDisplay,
     *,
     log: Callable[[str], None] = print,
+    sequential: Sequential | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> AbOutcome:
-    """Interleave `head.trials` rounds of one base and one head trial; write both merged documents.
+    """Interleave rounds of one base and one head trial; write both merged documents.
 
-    The merged documents are rewritten after every round, so a cancel keeps what was measured.
+    `head.trials` rounds always run; with `sequential`, more rounds follow while the comparison
+    is undecided and the budget lasts. The merged documents are rewritten after every round, so
+    a cancel keeps what was measured.
     """
     configs: dict[Side, Config] = {
         "base": dataclasses.replace(base, trials=1),
@@ -154,26 +166,55 @@ def run_ab(
     head_path = options.output_dir / "results.json"
     base_path = options.output_dir / BASE_RESULTS
     error: BaseException | None = None
+    started = clock()
     rounds = head.trials
+    limit = max(rounds, sequential.max_rounds) if sequential is not None else rounds
     with tempfile.TemporaryDirectory(prefix="bench-ab-") as scratch:
-        for r, side in round_order(rounds):
-            run_id = f"{options.run_id}-{side}{r + 1}"
-            log(f"A/B round {r + 1}/{rounds}: {side}")
-            outcome = run_benchmark(
-                configs[side],
-                dataclasses.replace(options, output_dir=Path(scratch) / run_id, run_id=run_id),
-                display,
-            )
-            docs[side].append(outcome.document)
-            if first_doc[side] is None:
-                first_doc[side] = outcome.document
-                configs[side] = _reuse_image(configs[side], outcome)
-            _write(docs, head_path, base_path)
-            if outcome.error is not None:
-                error = outcome.error
-                break
+        r = 0
+        while r < rounds and error is None:
+            for side in _sides(r):
+                run_id = f"{options.run_id}-{side}{r + 1}"
+                log(
+                    f"A/B round {r + 1}/{rounds}{f' (up to {limit})' if limit > rounds else ''}: {side}"
+                )
+                outcome = run_benchmark(
+                    configs[side],
+                    dataclasses.replace(options, output_dir=Path(scratch) / run_id, run_id=run_id),
+                    display,
+                )
+                docs[side].append(outcome.document)
+                if first_doc[side] is None:
+                    first_doc[side] = outcome.document
+                    configs[side] = _reuse_image(configs[side], outcome)
+                merged = _write(docs, head_path, base_path)
+                if outcome.error is not None:
+                    error = outcome.error
+                    break
+            r += 1
+            if r == rounds and error is None and sequential is not None and r < limit:
+                why = _more(sequential, merged, clock() - started, r)
+                if why is None:
+                    rounds += 1
+                else:
+                    log(f"A/B: stopping after {r} rounds: {why}")
     merged = _write(docs, head_path, base_path)
     return AbOutcome(merged.get("base"), merged.get("head"), head_path, base_path, error)
+
+
+def _sides(r: int) -> tuple[Side, Side]:
+    return ("base", "head") if r % 2 == 0 else ("head", "base")
+
+
+def _more(
+    sequential: Sequential, merged: dict[Side, ResultsDocument], elapsed_s: float, rounds: int
+) -> str | None:
+    """None when another round should run; else why not."""
+    if "base" in merged and "head" in merged and sequential.decided(merged["base"], merged["head"]):
+        return "every deciding metric is decided"
+    per_round = elapsed_s / rounds
+    if sequential.budget_s is not None and elapsed_s + per_round > sequential.budget_s:
+        return f"another round would pass the time budget of {sequential.budget_s:g} s"
+    return None
 
 
 def _write(

@@ -117,19 +117,25 @@ def _decide(
     big = abs(change.estimate) >= threshold
     shown = _fmt_change(threshold, change.log_scale).lstrip("+")
     level = f"{settings.confidence:.0%}"
-    if q < settings.alpha and big:
+    alpha = settings.alpha_per_look
+    looks = f", α/{settings.looks} a look" if settings.looks > 1 else ""
+    if q < alpha and big:
         verdict: Verdict = "regression" if worse else "improvement"
-        return verdict, f"significant (q = {q:.3g} over {m} tests) and at least {shown}", None
+        return (
+            verdict,
+            f"significant (q = {q:.3g} over {m} tests{looks}) and at least {shown}",
+            None,
+        )
     if -threshold < change.ci_low and change.ci_high < threshold:
         return "unchanged", f"the {level} interval lies within ±{shown}", None
     needed = trials_to_resolve(change, threshold)
     more = f"; about {needed} trials a side would resolve it" if needed else ""
-    if q < settings.alpha:
+    if q < alpha:
         why = f"significant (q = {q:.3g}) but the {level} interval reaches past ±{shown}"
     elif change.ci_low > 0 or change.ci_high < 0:
         why = (
             f"the {level} interval excludes 0 but, corrected for {m} tests (Benjamini-Hochberg), "
-            f"q = {q:.3g} is not below {settings.alpha:g}"
+            f"q = {q:.3g} is not below {alpha:g}{looks}"
         )
     else:
         why = f"too noisy to tell: the {level} interval reaches past ±{shown} and includes 0"

@@ -41,7 +41,18 @@ def fingerprint_differences(base: ResultsDocument, head: ResultsDocument) -> lis
     for key in ("gpu",):  # written by the telemetry step once it exists
         if base.get(key) != head.get(key):
             out.append(f"{key} {base.get(key)!r} vs {head.get(key)!r}")
+    if _cpu_split(base) != _cpu_split(head):
+        out.append(f"CPU isolation {_cpu_split(base)} vs {_cpu_split(head)}")
     return out
+
+
+def _cpu_split(doc: ResultsDocument) -> str:
+    """A run's CPU isolation as compared: its mode and the sizes of the server and load sets."""
+    iso = doc.get("isolation")
+    if iso is None:
+        return "not recorded"
+    server, load = (len(iso[k]) if iso[k] else "any" for k in ("server_cpus", "load_cpus"))
+    return f"{iso['mode']} (server {server}, load {load} cores)"
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,13 @@ class Comparison:
     failed: bool
     settings: StatsSettings
 
+    @property
+    def decided(self) -> bool:
+        """Every deciding row reached regression, improvement or unchanged: more trials would
+        not change the verdict's kind (sequential trials stop here)."""
+        deciding = [r for r in self.rows if r.primary] or self.rows
+        return bool(deciding) and all(r.verdict != "inconclusive" for r in deciding)
+
     def to_json(self) -> dict[str, Any]:
         """The verdicts document written by `benchaction compare --json`."""
         s = self.settings
@@ -80,6 +98,7 @@ class Comparison:
                 "min_trials": s.min_trials,
                 "fail_on": s.fail_on,
                 "primary": list(s.primary),
+                "looks": s.looks,
             },
             "metrics": [r.to_json() for r in self.rows],
             "gates": [

@@ -88,6 +88,15 @@ class StatsSettings:
     gates: tuple[Gate, ...] = ()
     # The metrics that decide the overall verdict; the rest are shown with their own verdicts.
     primary: tuple[str, ...] = PRIMARY_METRICS
+    # Sequential trials: how many times the comparison may be looked at before it stops. Each
+    # look spends alpha / looks on a regression (Bonferroni spending), so false regressions
+    # stay at most alpha over all looks.
+    looks: int = 1
+
+    @property
+    def alpha_per_look(self) -> float:
+        """The significance level of one look."""
+        return self.alpha / max(1, self.looks)
 
     def threshold_for(self, metric: str, default: float | None = None) -> float:
         """The practical threshold of one metric: its override, its own default, or the global one."""
