@@ -40,7 +40,16 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         out["trials"] = args.trials
     if args.runtime is not None:
         out["server"] = {"runtime": args.runtime}
+    if args.isolation is not None:
+        out["isolation"] = args.isolation
     return out
+
+
+def _usable_cpus() -> tuple[int, ...] | None:
+    """The cores this process may run on (its affinity), split by `isolation`; None off Linux."""
+    if not hasattr(os, "sched_getaffinity"):  # pragma: no cover - not Linux
+        return None
+    return tuple(sorted(os.sched_getaffinity(0)))
 
 
 def _finish(outcome: RunOutcome, output_dir: Path, *, quiet: bool) -> int:
@@ -64,7 +73,10 @@ def _finish(outcome: RunOutcome, output_dir: Path, *, quiet: bool) -> int:
 def _run_config(config: Config, args: argparse.Namespace) -> RunOutcome:
     display = ProgressDisplay()
     options = RunOptions(
-        output_dir=Path(args.output), run_id=new_run_id(), environment=dict(os.environ)
+        output_dir=Path(args.output),
+        run_id=new_run_id(),
+        environment=dict(os.environ),
+        cpus=_usable_cpus(),
     )
     display.log(
         f"bench-action {__version__}: {config.name}, {len(config.scenarios)} scenario(s) x "
@@ -208,6 +220,9 @@ def _parser() -> argparse.ArgumentParser:
         )
         sp.add_argument("--trials", type=int, help="override the number of trials")
         sp.add_argument("--runtime", choices=RUNTIMES, help="override server.runtime")
+        sp.add_argument(
+            "--isolation", choices=("auto", "off"), help="override isolation (CPU sets)"
+        )
         sp.add_argument(
             "-o", "--output", default="bench-results", help="folder for results.json and report.md"
         )

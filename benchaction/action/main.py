@@ -52,6 +52,13 @@ def _log(message: str) -> None:
     print(message, flush=True)
 
 
+def _usable_cpus() -> tuple[int, ...] | None:
+    """The cores this container may run on: `isolation` splits them between server and load."""
+    if not hasattr(os, "sched_getaffinity"):  # pragma: no cover - not Linux
+        return None
+    return tuple(sorted(os.sched_getaffinity(0)))
+
+
 class _Run:
     """One action run; holds the settings and the clients so each step stays a short method."""
 
@@ -105,6 +112,7 @@ class _Run:
             # The GPU sampler runs in a sibling of our own image, which can be given the GPUs.
             gpu_monitor_image=self.placement.image or None,
             environment=self.environment,
+            cpus=_usable_cpus(),
         )
 
     def configs(self) -> tuple[Config, Config | None]:

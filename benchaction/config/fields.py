@@ -27,6 +27,7 @@ __all__ = [
     "KeyPath",
     "canonical_json",
     "choice",
+    "cpu_list",
     "describe",
     "did_you_mean",
     "duration",
@@ -63,6 +64,7 @@ _SIZE_UNITS = {"": 1, "b": 1} | {
 _PERCENT_RE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*%\s*")
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _TOKEN_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_CPU_LIST_RE = re.compile(r" *\d{1,4}( *- *\d{1,4})?( *, *\d{1,4}( *- *\d{1,4})?)* *")
 
 
 class FieldError(ValueError):
@@ -186,6 +188,23 @@ def workers(value: object) -> int | None:
     if not _is_int(value) or cast(int, value) < 1:
         raise mismatch("an integer >= 1 or 'auto'", value)
     return cast(int, value)
+
+
+def cpu_list(value: object) -> tuple[int, ...]:
+    """CPU numbers in Linux cpu-list syntax: '0-2,4' (or one number), sorted, each once."""
+    what = "a CPU list like '0-2,4' (CPU numbers and ranges, comma-separated)"
+    if _is_int(value) and cast(int, value) >= 0:
+        return (cast(int, value),)
+    if not isinstance(value, str) or not _CPU_LIST_RE.fullmatch(value):
+        raise mismatch(what, value)
+    cpus: set[int] = set()
+    for part in value.replace(" ", "").split(","):
+        low, _, high = part.partition("-")
+        first, last = int(low), int(high or low)
+        if last < first:
+            raise FieldError(f"{what}: the range {part!r} runs backwards")
+        cpus.update(range(first, last + 1))
+    return tuple(sorted(cpus))
 
 
 def fraction(value: object, *, positive: bool = False) -> float:

@@ -16,7 +16,8 @@ from benchaction.config import fields, scenario
 from benchaction.config import server as server_section
 from benchaction.config.checker import Checker
 from benchaction.config.fields import FieldError, KeyPath
-from benchaction.config.model import Config, Scenario, ServerSpec
+from benchaction.config.isolation import build_isolation
+from benchaction.config.model import Config, Isolation, Scenario, ServerSpec
 from benchaction.errors import ConfigError
 
 __all__ = ["PROFILES_BUILTIN", "load_config", "parse_duration", "parse_size"]
@@ -24,8 +25,8 @@ __all__ = ["PROFILES_BUILTIN", "load_config", "parse_duration", "parse_size"]
 PROFILES_BUILTIN = ("pr", "full")
 """Profile names always accepted by --profile, even when the file does not define them."""
 
-TOP_KEYS = ("name", "profiles", "reuse", "scenarios", "server", "trials", "version")
-PATCH_KEYS = ("name", "reuse", "scenarios", "server", "trials")
+TOP_KEYS = ("isolation", "name", "profiles", "reuse", "scenarios", "server", "trials", "version")
+PATCH_KEYS = ("isolation", "name", "reuse", "scenarios", "server", "trials")
 """Top-level keys a profile (or a CLI override) may change."""
 
 _ANY = "[]"
@@ -289,6 +290,10 @@ def _config(ck: Checker, doc: Mapping[Any, Any], file: Path, profile: str | None
     name = ck.field(doc, "name", (), fields.string, base.name)
     trials = ck.field(doc, "trials", (), lambda v: fields.integer(v, minimum=1), 3)
     reuse = ck.field(doc, "reuse", (), fields.boolean, False)
+    isolation = Isolation()
+    if "isolation" in doc:
+        url = server is not None and server.url is not None
+        isolation = build_isolation(ck, doc["isolation"], ("isolation",), url=url)
     if server is None or not scenarios:
         return None
-    return Config(file, name, server, scenarios, trials, reuse, profile)
+    return Config(file, name, server, scenarios, trials, reuse, profile, isolation=isolation)

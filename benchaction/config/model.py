@@ -16,6 +16,7 @@ __all__ = [
     "BuildSpec",
     "Config",
     "GpuSpec",
+    "Isolation",
     "KServeSpec",
     "KServeTensor",
     "Limits",
@@ -27,6 +28,7 @@ __all__ = [
     "Scenario",
     "ServerSpec",
     "Slo",
+    "Steady",
     "Sweep",
     "Warmup",
 ]
@@ -112,11 +114,24 @@ class ServerSpec:
 
 
 @dataclass(frozen=True)
+class Steady:
+    """Warm up until steady: windows of `window_s` until one's rate and p50 are both within
+    `tolerance` of the previous window's (not before `min_s`), or `max_s` is reached."""
+
+    window_s: float = 1.0
+    tolerance: float = 0.05
+    max_s: float = 30.0
+    min_s: float = 1.0
+
+
+@dataclass(frozen=True)
 class Warmup:
-    """Load sent before the measurement window opens: a time, a request count, or both."""
+    """Load sent before the measurement window opens: a time, a request count, or both;
+    with `steady`, first windows of load until the server is steady (docs/metrics.md)."""
 
     duration_s: float = 0.0
     requests: int = 0
+    steady: Steady | None = None
 
 
 @dataclass(frozen=True)
@@ -226,6 +241,20 @@ class Scenario:
 
 
 @dataclass(frozen=True)
+class Isolation:
+    """Which cores the server and the load workers get: disjoint sets, so neither slows the other.
+
+    `auto` splits the cores this run may use (the load the highest quarter, at least one; the
+    server the rest), `off` pins nothing, `explicit` uses `server` and `load` as written (CPU
+    numbers; None leaves that side unpinned).
+    """
+
+    mode: Literal["auto", "off", "explicit"] = "auto"
+    server: tuple[int, ...] | None = None
+    load: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """A whole benchmark after the profile is applied: what every step below the CLI reads."""
 
@@ -237,6 +266,7 @@ class Config:
     reuse: bool = False
     profile: str | None = None
     version: int = 1
+    isolation: Isolation = field(default_factory=Isolation)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view of the settings that decide what is measured (for hashing and results)."""
@@ -249,8 +279,12 @@ class Config:
                 "scenarios": self.scenarios,
                 "trials": self.trials,
                 "reuse": self.reuse,
+                "isolation": self.isolation,
             }
         )
+        for scenario in data["scenarios"]:  # unset, it stays out: older configs keep their hash
+            if scenario["warmup"]["steady"] is None:
+                del scenario["warmup"]["steady"]
         return data
 
     def hash(self) -> str:
@@ -261,6 +295,10 @@ class Config:
         # Paths differ between checkouts of the same repository and change nothing either.
         for key in ("image", "build", "url", "process"):
             data["server"].pop(key, None)
+        # Default isolation stays out, so configs from before it keep their hash; the split it
+        # made is compared from the results' `isolation` (stats fingerprint), not from here.
+        if data["isolation"] == _jsonable(Isolation()):
+            del data["isolation"]
         # The trial count and profile name change how many samples there are, not what one is.
         data.pop("trials", None)
         data.pop("profile", None)

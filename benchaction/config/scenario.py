@@ -14,6 +14,7 @@ from benchaction.config.fields import (
     KeyPath,
     arrival,
     describe,
+    did_you_mean,
     duration,
     expected,
     fraction,
@@ -39,6 +40,7 @@ from benchaction.config.model import (
     ReadySpec,
     Scenario,
     Slo,
+    Steady,
     Sweep,
     Warmup,
 )
@@ -296,18 +298,50 @@ def _payloads(ck: Checker, value: object, path: KeyPath, base: Path) -> tuple[by
 
 
 def _warmup(ck: Checker, value: object, path: KeyPath) -> Warmup:
+    if value == "steady":
+        return Warmup(steady=Steady())
     if not isinstance(value, Mapping):
         try:
             return Warmup(duration_s=duration(value, positive=False))
         except FieldError:
-            ck.add(
-                path, str(expected(f"{DURATION_FORMS}, or a mapping {{duration, requests}}", value))
-            )
+            forms = f"{DURATION_FORMS}, 'steady', or a mapping {{duration, requests, steady}}"
+            hint = did_you_mean(value, ("steady",)) if isinstance(value, str) else ""
+            ck.add(path, str(expected(forms, value)) + hint)
             return Warmup()
-    m = ck.mapping(value, path, ("duration", "requests"))
+    m = ck.mapping(value, path, ("duration", "requests", "steady"))
     if not m:
-        ck.add(path, "expected duration and/or requests, got an empty mapping")
+        ck.add(path, "expected duration and/or requests, or steady, got an empty mapping")
     return Warmup(
         duration_s=ck.field(m, "duration", path, lambda v: duration(v, positive=False), 0.0),
         requests=ck.field(m, "requests", path, lambda v: integer(v, minimum=0), 0),
+        steady=_steady(ck, m["steady"], (*path, "steady")) if "steady" in m else None,
     )
+
+
+def _steady(ck: Checker, value: object, path: KeyPath) -> Steady | None:
+    """Warm up until steady: true (the defaults), false (off), or {window, tolerance, max, min}."""
+    if isinstance(value, bool):
+        return Steady() if value else None
+    if not isinstance(value, Mapping):
+        ck.add(path, expected("true, false, or a mapping {window, tolerance, max, min}", value))
+        return None
+    m = ck.mapping(value, path, ("max", "min", "tolerance", "window"))
+    d = Steady()
+    rule = Steady(
+        window_s=ck.field(m, "window", path, duration, d.window_s),
+        tolerance=ck.field(m, "tolerance", path, lambda v: fraction(v, positive=True), d.tolerance),
+        max_s=ck.field(m, "max", path, duration, d.max_s),
+        min_s=ck.field(m, "min", path, lambda v: duration(v, positive=False), d.min_s),
+    )
+    if rule.max_s < 2 * rule.window_s * (1 - 1e-9):
+        where = (*path, "max") if "max" in m else path
+        ck.add(
+            where,
+            f"max {rule.max_s:g}s leaves room for fewer than two windows of {rule.window_s:g}s"
+            f" (each window is compared with the one before it); set max to at least"
+            f" {2 * rule.window_s:g}s",
+        )
+    elif rule.min_s > rule.max_s:
+        where = (*path, "min") if "min" in m else path
+        ck.add(where, f"min {rule.min_s:g}s is over max {rule.max_s:g}s; expected min <= max")
+    return rule

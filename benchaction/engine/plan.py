@@ -43,6 +43,7 @@ class LoadPlan:
     check: ResponseCheck | None = None
     slo: Slo = field(default_factory=Slo)
     workers: int = 1
+    cpus: tuple[int, ...] | None = None  # the cores every worker runs on (None: any)
     fold_rows: int = DEFAULT_FOLD_ROWS
     # Set by the engine for each worker process: its share and the common start.
     shard: int = 0
@@ -146,14 +147,20 @@ def plan_for(
     concurrency: int | None = None,
     rate: float | None = None,
     cores: int | None = None,
+    cpus: tuple[int, ...] | None = None,
 ) -> LoadPlan:
-    """The load plan a configured scenario asks for; `concurrency`/`rate` set one sweep point."""
+    """The load plan a configured scenario asks for; `concurrency`/`rate` set one sweep point.
+
+    `cpus`: the load's cores (CPU isolation); the workers run there, one per core by default.
+    """
     from benchaction.engine.bodies import request_bodies
 
     arrivals = scenario.arrivals
     if rate is not None and arrivals is not None:
         arrivals = replace(arrivals, rate=rate)
     users = concurrency if concurrency is not None else scenario.concurrency
+    if cpus:
+        cores = len(cpus)
     workers = scenario.workers or default_workers(
         users, arrivals, cores if cores is not None else available_cores()
     )
@@ -179,4 +186,5 @@ def plan_for(
         check=scenario.check,
         slo=scenario.slo,
         workers=workers,
+        cpus=cpus or None,
     )

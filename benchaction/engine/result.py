@@ -20,6 +20,7 @@ class WorkerStats:
 
     cpu_s: float
     wall_s: float
+    cpus: tuple[int, ...] | None = None  # the cores it was allowed to run on (None: not known)
 
 
 @dataclass(frozen=True)

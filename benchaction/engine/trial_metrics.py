@@ -23,7 +23,7 @@ from benchaction.engine.aggregate import (
     request_values,
     stream_gaps,
 )
-from benchaction.engine.records import ErrorClass
+from benchaction.engine.records import ErrorClass, Phase
 from benchaction.engine.result import LoadResult
 
 __all__ = ["MIN_SAMPLES", "PERCENTILES", "nearest_rank", "trial_metrics"]
@@ -201,6 +201,32 @@ def _vllm(
     return v
 
 
+SLICES = 10
+"""Equal parts of the window whose own throughput and p50 measure the noise within a trial
+(the first level of Kalibera and Jones' two-level design; trials are the second)."""
+
+
+def _slices(result: LoadResult, w0: int, w1: int) -> dict[str, Any] | None:
+    """Throughput and p50 latency of each tenth of the window; None once rows were folded."""
+    if result.folded is not None or w1 <= w0:
+        return None
+    col = result.records.column
+    t_end = col("t_end")
+    # As the trial's own figures: throughput counts every answer that ended in W, latency only
+    # the measured requests.
+    done = (col("error") == ErrorClass.OK) & (t_end >= w0) & (t_end < w1)
+    measured = done & (col("phase") == Phase.MEASURED)
+    part = np.minimum((t_end - w0) * SLICES // (w1 - w0), SLICES - 1)
+    latency = t_end - col("t_sched")
+    seconds = (w1 - w0) / _S / SLICES
+    rates, p50s = [], []
+    for k in range(SLICES):
+        rates.append(int((done & (part == k)).sum()) / seconds)
+        mine = np.sort(latency[measured & (part == k)])
+        p50s.append(nearest_rank(mine, 50) / 1e6 if mine.size else None)
+    return {"seconds": seconds, "throughput_rps": rates, "latency_p50_ms": p50s}
+
+
 def trial_metrics(
     result: LoadResult,
     *,
@@ -279,4 +305,6 @@ def trial_metrics(
         out["slo_attainment"] = c["good"] / sent if sent else None
         out["slo"] = {k: v * 1e3 for k, v in thresholds.items() if v is not None}
     out["vllm"] = _vllm(out, total, values, itl)
+    if opened and w0 is not None and w1 is not None and (slices := _slices(result, w0, w1)):
+        out["slices"] = slices
     return out

@@ -13,7 +13,7 @@ import multiprocessing.connection
 import os
 import signal
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from time import perf_counter_ns
 from typing import Any
@@ -43,6 +43,8 @@ def _worker(
     """A worker process: ready, wait for the common start, run its share, send the result back."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the run stops
     try:
+        if plan.cpus:
+            os.sched_setaffinity(0, plan.cpus)  # the load's cores (CPU isolation)
         conn.send(("ready", os.getpid()))
         start_at = conn.recv()
         shard_plan = replace(plan, start_at_ns=start_at)
@@ -51,7 +53,7 @@ def _worker(
             counters[2 * plan.shard] = p.completed
             counters[2 * plan.shard + 1] = p.errors
 
-        result = run_local(shard_plan, progress, 0.25)
+        result = _with_cpus(run_local(shard_plan, progress, 0.25))
         conn.send(("result", result))
     except BaseException as exc:  # reported to the parent, which raises it there
         with_trace = "".join(traceback.format_exception(exc))
@@ -59,6 +61,28 @@ def _worker(
             conn.send(("error", f"{type(exc).__name__}: {exc}\n{with_trace}"))
     finally:
         conn.close()
+
+
+@contextlib.contextmanager
+def _pinned(cpus: tuple[int, ...] | None) -> Iterator[None]:
+    """This thread on `cpus` inside the block (and the processes it starts), as before after."""
+    if not cpus:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def _with_cpus(result: LoadResult) -> LoadResult:
+    """The result with the cores this thread may run on, as its worker's `cpus`."""
+    if not hasattr(os, "sched_getaffinity"):  # pragma: no cover - not Linux
+        return result
+    cpus = tuple(sorted(os.sched_getaffinity(0)))
+    return replace(result, workers=tuple(replace(w, cpus=cpus) for w in result.workers))
 
 
 def merge_results(parts: list[LoadResult]) -> LoadResult:
@@ -99,10 +123,23 @@ def run_load(
     progress: Callable[[Progress], None] | None = None,
     progress_every_s: float = 0.5,
 ) -> LoadResult:
-    """Run a plan: in this process for one worker, else sharded over `plan.workers` processes."""
+    """Run a plan: in this process for one worker, else sharded over `plan.workers` processes.
+
+    With `plan.cpus` every worker runs on those cores; run here, the calling thread does for
+    the run only, and its own mask is restored after.
+    """
+    with _pinned(plan.cpus):
+        return _run_load(plan, progress, progress_every_s)
+
+
+def _run_load(
+    plan: LoadPlan,
+    progress: Callable[[Progress], None] | None,
+    progress_every_s: float,
+) -> LoadResult:
     shards = _shard_count(plan)
     if shards == 1:
-        return run_local(plan, progress, progress_every_s)
+        return _with_cpus(run_local(plan, progress, progress_every_s))
     ctx = multiprocessing.get_context("spawn")  # no fork: the parent may hold threads and sockets
     counters: Any = ctx.Array("q", 2 * shards, lock=False)
     procs = []

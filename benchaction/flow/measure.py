@@ -18,7 +18,14 @@ from typing import Any
 
 from benchaction import __version__
 from benchaction.config import Config, Scenario
-from benchaction.engine import LoadResult, plan_for, run_load, trial_metrics
+from benchaction.engine import (
+    LoadResult,
+    plan_for,
+    run_load,
+    trial_metrics,
+    warm_until_steady,
+    warmup_record,
+)
 from benchaction.flow.sweep import Point, saturation, sweep_points
 from benchaction.hostinfo import git_info, host_fingerprint
 from benchaction.progress import ProgressDisplay
@@ -30,12 +37,14 @@ from benchaction.results import (
     write_results,
 )
 from benchaction.serving import (
+    CpuPlan,
     ImageInfo,
     ServerHandle,
     ServerRuntime,
     docker_engine,
     object_labels,
     open_runtime,
+    split_cpus,
     sweep_stale,
 )
 from benchaction.telemetry import ContainerStatsSampler, GpuTelemetry, gpu_telemetry, server_stats
@@ -62,6 +71,9 @@ class RunOptions:
     # The caller's environment (DOCKER_HOST, and what a process server inherits); None: this
     # process's own, as the Docker SDK and subprocess would read it.
     environment: Mapping[str, str] | None = None
+    # The cores this process may use (its affinity), split between server and load by the
+    # config's `isolation`; None: not known, nothing is pinned.
+    cpus: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -211,16 +223,27 @@ def _measure(
     gpu: GpuTelemetry,
     display: ProgressDisplay,
     trials: int,
+    cpus: CpuPlan,
+    cores: int | None,
 ) -> Trial:
     """One scenario (or sweep level) on one server instance: warmup, window, metrics."""
     scenario = point.scenario
     display.load_started(f"trial {trial + 1}/{trials} {point.name}", _expected_s(scenario))
     plan = plan_for(
-        scenario, handle.host, handle.port, concurrency=point.concurrency, rate=point.rate
+        scenario,
+        handle.host,
+        handle.port,
+        concurrency=point.concurrency,
+        rate=point.rate,
+        cores=cores,
+        cpus=cpus.load,
     )
+    steady = scenario.warmup.steady
+    warm = None if steady is None else warm_until_steady(plan, steady, display.load_update)
     result = run_load(plan, display.load_update)
     metrics: Trial = {"trial": trial, "instance": instances.current}
     metrics.update(trial_metrics(result, limits=scenario.limits, slo=scenario.slo))
+    metrics["warmup"] = warmup_record(result, warm)
     metrics["telemetry"] = _telemetry(result, metrics, gpu, instances.sampler)
     display.load_finished(metrics)
     return metrics
@@ -263,6 +286,11 @@ def run_benchmark(
     error: BaseException | None = None
     try:
         with contextlib.ExitStack() as stack:
+            pin_server = config.server.source != "url"
+            cpus = split_cpus(config.isolation, options.cpus, pin_server=pin_server)
+            doc["isolation"] = cpus.to_dict()
+            display.log(f"CPU isolation: {cpus.mode}, {cpus.reason}")
+            cores = None if options.cpus is None else len(options.cpus)
             runtime = stack.enter_context(
                 open_runtime(
                     config.server,
@@ -273,6 +301,7 @@ def run_benchmark(
                     host=options.host,
                     labels=options.labels,
                     environment=options.environment,
+                    cpus=cpus.server,
                 )
             )
             doc["server"] = _server_section(config, runtime.name, None)
@@ -296,7 +325,9 @@ def run_benchmark(
                 for point, section in zip(points, doc["scenarios"], strict=True):
                     if point.name in skipped:
                         continue
-                    metrics = _measure(point, trial, handle, instances, gpu, display, config.trials)
+                    metrics = _measure(
+                        point, trial, handle, instances, gpu, display, config.trials, cpus, cores
+                    )
                     section["trials"].append(metrics)
                     # A server that died mid-trial would otherwise only show as errors.
                     runtime.ensure_running()

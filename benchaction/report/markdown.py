@@ -11,7 +11,15 @@ from typing import Any
 
 import jinja2
 
-from benchaction.results import ERROR_RATE, THROUGHPUT, MetricDef, ResultsDocument, Trial
+from benchaction.results import (
+    ERROR_RATE,
+    THROUGHPUT,
+    MetricDef,
+    ResultsDocument,
+    ScenarioResults,
+    Trial,
+)
+from benchaction.stats.repetitions import recommend
 
 __all__ = [
     "ENV",
@@ -107,6 +115,53 @@ def _reason(skipped: str | None) -> str | None:
     return None if skipped is None else skipped.removeprefix("not run: ")
 
 
+def _span(values: list[float], digits: int) -> str:
+    low, high = min(values), max(values)
+    return f"{low:.{digits}f}" if high == low else f"{low:.{digits}f}–{high:.{digits}f}"
+
+
+def _warmup(trials: list[Trial]) -> str | None:
+    """How the trials' steady warmups ended, in words (None when no trial warmed up until steady)."""
+    runs = [w for t in trials if (w := t.get("warmup")) is not None and w["mode"] == "steady"]
+    parts = []
+    for ended, words in ((True, "steady"), (False, "not steady, stopped at the maximum")):
+        these = [w for w in runs if bool(w["steady"]) is ended]
+        if not these:
+            continue
+        seconds = [w["seconds"] for w in these if w["seconds"] is not None]
+        after = f" after {_span(seconds, 1)} s" if seconds else ""
+        windows = _span([float(len(w["windows"])) for w in these], 0)
+        of = f" in {len(these)} of {len(trials)} trials" if len(trials) > 1 else ""
+        parts.append(f"{words}{of}{after} ({windows} windows)")
+    return "; ".join(parts) or None
+
+
+def _noise(doc: ResultsDocument, section: ScenarioResults) -> str | None:
+    """Where more repetitions would help most, from the slices of the valid trials (Kalibera
+    and Jones); None without two valid trials that carry slices."""
+    valid = [t for t in section["trials"] if t["valid"] and t.get("slices")]
+    if len(valid) < 2:
+        return None
+    starts = [i["cold_start_s"] for i in doc["instances"] if i["cold_start_s"] is not None]
+    overhead = (statistics.median(starts) if starts else 0.0) + float(
+        section["load"].get("warmup_s") or 0.0
+    )
+    slice_s = float(valid[0]["slices"]["seconds"])
+    parts = []
+    for key, label in (("latency_p50_ms", "p50"), ("throughput_rps", "throughput")):
+        rec = recommend(key, [t["slices"][key] for t in valid], slice_s, overhead)
+        if rec is None:
+            continue
+        parts.append(
+            f"{label} varies {rec.between_cv * 100:.1f} % between trials and "
+            f"{rec.within_cv * 100:.1f} % between {slice_s:.2g} s slices of one; a "
+            f"{rec.window_s:.3g} s window{' (10x today: longer helps most)' if rec.capped else ''} "
+            f"and {rec.trials} trials a side would resolve ±5 % "
+            f"(now {rec.current_window_s:.3g} s, {rec.current_trials})"
+        )
+    return "; ".join(parts) or None
+
+
 def summarize_scenarios(doc: ResultsDocument) -> list[dict[str, Any]]:
     """Per scenario: the aggregated rows, trial counts, and why any trial was invalid."""
     out = []
@@ -128,6 +183,8 @@ def summarize_scenarios(doc: ResultsDocument) -> list[dict[str, Any]]:
                 "load": scenario["load"],
                 "sweep": scenario.get("sweep"),
                 "skipped": _reason(scenario.get("skipped")),
+                "warmup": _warmup(trials),
+                "noise": _noise(doc, scenario),
                 "rows": rows,
                 "trials": len(trials),
                 "valid": len(valid),

@@ -103,6 +103,7 @@ class ResultsDocument(TypedDict):
     host: dict[str, Any]
     server: ServerSection
     gpu: NotRequired[dict[str, Any]]
+    isolation: NotRequired[dict[str, Any]]  # mode, server_cpus, load_cpus, reason
     instances: list[Instance]
     scenarios: list[ScenarioResults]
 

@@ -5,6 +5,7 @@ The rest of bench-action uses only what is exported here; the modules behind it 
 
 from __future__ import annotations
 
+from .cpus import CpuPlan, format_cpus, split_cpus
 from .docker_client import docker_engine
 from .interface import ImageInfo, ServerHandle, ServerRuntime
 from .labels import MANAGED, OWNER, OWNER_CONTAINER, RUN, object_labels, sweep_stale
@@ -15,11 +16,14 @@ __all__ = [
     "OWNER",
     "OWNER_CONTAINER",
     "RUN",
+    "CpuPlan",
     "ImageInfo",
     "ServerHandle",
     "ServerRuntime",
     "docker_engine",
+    "format_cpus",
     "object_labels",
     "open_runtime",
+    "split_cpus",
     "sweep_stale",
 ]

@@ -14,6 +14,7 @@ from docker.types import DeviceRequest
 
 from ..config import GpuSpec, ServerSpec
 from ..errors import ServingError
+from .cpus import format_cpus
 from .images import build_image, image_tag, name_part, pull_image, server_slug
 from .interface import ImageInfo, RuntimeBase, RuntimeName, ServerHandle
 from .labels import object_labels
@@ -58,8 +59,10 @@ class DockerRuntime(RuntimeBase):
         labels: Mapping[str, str] | None = None,
         owns_client: bool = False,
         remove_built_images: bool = False,
+        cpus: tuple[int, ...] | None = None,
     ) -> None:
         self.spec = spec
+        self.cpus = cpus  # the container's cpuset (None: any core); resources.cpus still caps it
         self.client = client
         self.run_id = run_id
         self._log = log
@@ -145,13 +148,15 @@ class DockerRuntime(RuntimeBase):
             "labels": dict(self._labels),
             "network_mode": self._network_mode,
             "nano_cpus": int(res.cpus * 1e9) if res.cpus else None,
+            "cpuset_cpus": format_cpus(self.cpus) if self.cpus else None,
             "mem_limit": res.memory_bytes,
             "shm_size": res.shm_size_bytes,
             "device_requests": device_requests(spec.gpus),
         }
         options = {key: value for key, value in options.items() if value is not None}
         command = list(spec.command) if spec.command else None
-        self._log(f"starting container {name} ({self._network_mode} network)")
+        on = f", CPUs {options['cpuset_cpus']}" if "cpuset_cpus" in options else ""
+        self._log(f"starting container {name} ({self._network_mode} network{on})")
         while True:
             try:
                 # init: a tiny init as PID 1 forwards SIGTERM, so servers that do not handle
@@ -178,6 +183,12 @@ class DockerRuntime(RuntimeBase):
             message += (
                 "\n  hint: GPUs are requested with a Docker DeviceRequest; the engine needs the "
                 "NVIDIA Container Toolkit (`nvidia-ctk runtime configure --runtime=docker`)"
+            )
+        if self.cpus and ("cpuset" in text.lower() or "Requested CPUs" in text):
+            message += (
+                f"\n  hint: the server was to run on CPUs {format_cpus(self.cpus)} (`isolation` in "
+                "bench.yml); an engine on another machine, or one without the cpuset cgroup, "
+                "cannot do that: set `isolation: off` there"
             )
         return message
 

@@ -9,11 +9,12 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from ..config import ProcessSpec, ServerSpec
 from ..errors import ServingError
+from .cpus import format_cpus
 from .interface import RuntimeBase, RuntimeName, ServerHandle
 from .readiness import (
     LOG_TAIL_LINES,
@@ -42,8 +43,10 @@ class ProcessRuntime(RuntimeBase):
         log: Callable[[str], None],
         host: str = "127.0.0.1",
         base_env: Mapping[str, str] | None = None,
+        cpus: tuple[int, ...] | None = None,
     ) -> None:
         self.spec = spec
+        self.cpus = cpus  # the cores the server process runs on (None: any)
         self.process = process
         self._log = log
         self._host = host
@@ -70,8 +73,10 @@ class ProcessRuntime(RuntimeBase):
             )
         fd, output = tempfile.mkstemp(prefix="benchaction-server-", suffix=".log")
         self._output = Path(output)
-        self._log(f"starting `{shlex.join(command)}` in {self.process.cwd}")
-        with os.fdopen(fd, "wb") as sink:  # the child holds its own copy of the descriptor
+        on = f" on CPUs {format_cpus(self.cpus)}" if self.cpus else ""
+        self._log(f"starting `{shlex.join(command)}` in {self.process.cwd}{on}")
+        # The child inherits the affinity of the thread that starts it.
+        with os.fdopen(fd, "wb") as sink, _children_on(self.cpus):
             started = time.perf_counter()
             try:
                 self._proc = subprocess.Popen(
@@ -163,6 +168,27 @@ class ProcessRuntime(RuntimeBase):
     def close(self) -> None:
         """Stop the running instance, if any; the process runtime creates nothing else."""
         self.stop()
+
+
+@contextlib.contextmanager
+def _children_on(cpus: tuple[int, ...] | None) -> Iterator[None]:
+    """Processes this thread starts inside the block run on `cpus`, from their first instruction.
+
+    Pinning the child afterwards (sched_setaffinity(pid)) would race with it: threads it starts
+    before that call keep every core. The thread's own mask is restored on leaving.
+    """
+    if not cpus:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, cpus)
+    except OSError as exc:
+        raise ServingError(f"cannot run the server on CPUs {format_cpus(cpus)}: {exc}") from exc
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def _end_group(proc: subprocess.Popen[bytes], log: Callable[[str], None]) -> None:

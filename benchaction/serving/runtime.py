@@ -28,17 +28,20 @@ def open_runtime(
     labels: Mapping[str, str] | None = None,
     remove_built_images: bool = False,
     environment: Mapping[str, str] | None = None,
+    cpus: tuple[int, ...] | None = None,
 ) -> ServerRuntime:
     """The runtime for `spec`: url if set, else `server.runtime` (auto: Docker, else a process).
 
     A client passed in stays open after close(); one opened here is closed with the runtime.
     `environment` is the caller's: it locates the Docker engine and a process server inherits it.
+    `cpus`: the cores every server instance runs on (container cpuset or process affinity);
+    None pins nothing, and a server at `server.url` is never pinned.
     """
     if spec.url is not None:
         log(f"runtime: url (server.url is set; waiting for {spec.url}, starting nothing)")
         return UrlRuntime(spec, spec.url, log=log)
     if spec.runtime == "process":
-        return _process(spec, log, host, "server.runtime is `process`", environment)
+        return _process(spec, log, host, "server.runtime is `process`", environment, cpus)
     client, owned = docker_client, False
     if client is None:
         client, owned = docker_engine(environment), True
@@ -57,6 +60,7 @@ def open_runtime(
             labels=labels,
             owns_client=owned,
             remove_built_images=remove_built_images,
+            cpus=cpus,
         )
     where = engine_address(environment)
     if spec.runtime == "docker":
@@ -71,7 +75,7 @@ def open_runtime(
             "there is nowhere to run the server. Either start Docker (or point DOCKER_HOST at "
             "an engine), or add `server.process.command` to run the server as a local process."
         )
-    return _process(spec, log, host, f"no Docker engine answered at {where}", environment)
+    return _process(spec, log, host, f"no Docker engine answered at {where}", environment, cpus)
 
 
 def _process(
@@ -80,6 +84,7 @@ def _process(
     host: str,
     why: str,
     environment: Mapping[str, str] | None,
+    cpus: tuple[int, ...] | None,
 ) -> ProcessRuntime:
     if spec.process is None:
         raise ServingError(
@@ -87,4 +92,4 @@ def _process(
             "(and `server.process.cwd` if it must run from another folder)."
         )
     log(f"runtime: process ({why}; running `{' '.join(spec.process.command)}`)")
-    return ProcessRuntime(spec, spec.process, log=log, host=host, base_env=environment)
+    return ProcessRuntime(spec, spec.process, log=log, host=host, base_env=environment, cpus=cpus)

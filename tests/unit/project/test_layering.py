@@ -48,6 +48,35 @@ def test_the_environment_check_sees_a_read(tmp_path: Path) -> None:
     assert _environment_reads(probe) == [2, 3]
 
 
+# CPU affinity: the front doors read the cores a run may use (RunOptions.cpus), and below them
+# it is only applied (the load workers, the process server's start) or reported (the host
+# fingerprint, and the engine's core count when a caller gives none).
+AFFINITY = {
+    "cli.py",
+    "action/main.py",
+    "engine/workers.py",
+    "serving/process.py",
+    "hostinfo.py",
+    "engine/plan.py",
+}
+
+
+def test_only_the_front_doors_read_the_cpu_affinity() -> None:
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls = [
+            node.lineno
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute | ast.alias)
+            and getattr(node, "attr", getattr(node, "name", "")).startswith("sched_")
+        ]
+        if calls and rel not in AFFINITY:
+            found[rel] = calls
+    assert found == {}, f"modules read or set CPU affinity outside {sorted(AFFINITY)}: {found}"
+
+
 def _test_imports(path: Path) -> list[str]:
     out = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
