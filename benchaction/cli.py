@@ -26,7 +26,7 @@ from benchaction.flow.verdict import Baseline, judge
 from benchaction.progress import ProgressDisplay
 from benchaction.report import render_comparison, render_markdown
 from benchaction.results import load_results, metric_by_name
-from benchaction.stats import FAIL_ON, StatsSettings, parse_gate, parse_share
+from benchaction.stats import FAIL_ON, PRIMARY_METRICS, StatsSettings, parse_gate, parse_share
 from benchaction.telemetry import run_monitor, stop_on_eof
 
 __all__ = ["main"]
@@ -161,7 +161,18 @@ def _stats_settings(args: argparse.Namespace) -> StatsSettings:
         fail_on=args.fail_on,
         allow_fingerprint_mismatch=args.allow_fingerprint_mismatch,
         gates=tuple(parse_gate(g) for g in args.gate or []),
+        primary=_deciding(args.deciding) if args.deciding else PRIMARY_METRICS,
     )
+
+
+def _deciding(items: list[str]) -> tuple[str, ...]:
+    names = tuple(n.strip() for item in items for n in item.split(",") if n.strip())
+    for name in names:
+        try:
+            metric_by_name(name)
+        except KeyError as exc:
+            raise ConfigError([f"--deciding {name!r}: {exc.args[0]}"]) from None
+    return names
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -263,6 +274,12 @@ def _parser() -> argparse.ArgumentParser:
         "--min-trials", type=int, default=3, help="fewer valid trials a side: inconclusive"
     )
     cmp_.add_argument("--fail-on", choices=FAIL_ON, default="regression")
+    cmp_.add_argument(
+        "--deciding",
+        action="append",
+        metavar="METRIC[,METRIC]",
+        help="metrics that decide the verdict (default throughput_rps,latency_p50_ms,error_rate)",
+    )
     cmp_.add_argument(
         "--gate",
         action="append",

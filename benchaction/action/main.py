@@ -28,7 +28,7 @@ from benchaction.errors import (
     ServingError,
     cancel_on_signals,
 )
-from benchaction.flow.ab import base_config, run_ab
+from benchaction.flow.ab import Sequential, base_config, run_ab
 from benchaction.flow.measure import RunOptions, new_run_id, run_benchmark
 from benchaction.flow.verdict import (
     Baseline,
@@ -44,6 +44,7 @@ from benchaction.progress import ProgressDisplay
 from benchaction.report import render_markdown
 from benchaction.results import ResultsDocument, write_results
 from benchaction.serving import OWNER_CONTAINER, docker_engine
+from benchaction.stats import StatsSettings, compare_documents
 
 __all__ = ["main", "run_action"]
 
@@ -70,6 +71,7 @@ class _Run:
         environment: Mapping[str, str],
     ) -> None:
         self.s = settings
+        self.stats = settings.stats  # with the looks of sequential trials, once configs are read
         self.environment = environment
         self.placement = placement
         self.docker = client
@@ -94,6 +96,13 @@ class _Run:
             github=self.target,
             settings=settings.publish,
         )
+
+    def _stats_for(self, head: Config) -> StatsSettings:
+        """Sequential A/B trials look at the comparison once per added round: spend alpha."""
+        looks = 1
+        if self.s.mode == "ab" and head.max_trials is not None:
+            looks = max(1, head.max_trials - head.trials + 1)
+        return dataclasses.replace(self.s.stats, looks=looks)
 
     def output(self, name: str, value: str) -> None:
         if self.s.output_path is not None:
@@ -123,7 +132,17 @@ class _Run:
             head = dataclasses.replace(
                 head, server=dataclasses.replace(head.server, runtime="docker")
             )
+        if s.max_trials is not None:
+            budget = s.budget_s if s.budget_s is not None else head.budget_s
+            head = dataclasses.replace(head, max_trials=s.max_trials, budget_s=budget)
+        if head.max_trials is not None and head.max_trials < head.trials:
+            raise ConfigError(
+                [f"max-trials ({head.max_trials}) is below the config's trials ({head.trials})"]
+            )
+        self.stats = self._stats_for(head)
         if s.mode != "ab":
+            if head.max_trials is not None:
+                _log("trials.max: sequential trials run in A/B mode only; this run is fixed")
             return head, None
         rel = s.config_path.relative_to(s.workspace)
         base = base_config(head, base_image=s.base_image, base_dir=s.base_dir, config_rel=rel)
@@ -151,7 +170,15 @@ class _Run:
         if base is None:
             out = run_benchmark(head, options, display)
             return None, out.document, out.error
-        ab = run_ab(head, base, options, display, log=_log)
+        sequential = None
+        if head.max_trials is not None and head.max_trials > head.trials:
+            stats = self.stats
+            sequential = Sequential(
+                max_rounds=head.max_trials,
+                budget_s=head.budget_s,
+                decided=lambda b, h: compare_documents(b, h, stats).decided,
+            )
+        ab = run_ab(head, base, options, display, log=_log, sequential=sequential)
         return ab.base, ab.head, ab.error
 
     def fill_git(self, doc: ResultsDocument | None, side: str, path: Path) -> None:
@@ -197,7 +224,7 @@ class _Run:
                     baseline = github_baseline(self.target, self.s.publish.artifact_name, _log)
                 else:
                     baseline = Baseline.none("not in a GitHub Actions job: no baseline artifact")
-                result = judge(head, baseline, self.s.stats, run_url=self.run_url)
+                result = judge(head, baseline, self.stats, run_url=self.run_url)
                 published = publish(result.texts, self.channels, _log)
         except GitHubError as exc:  # retries used up: the summary and outputs are written
             commands.error(f"publishing to GitHub failed: {exc}", title="bench-action")

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from benchaction.action.context import GitHubContext, read_context, read_event
+from benchaction.config.fields import FieldError, duration
 from benchaction.errors import ConfigError
 from benchaction.flow.verdict import PublishSettings
-from benchaction.stats import FAIL_ON, StatsSettings, parse_share
+from benchaction.results import METRICS
+from benchaction.stats import FAIL_ON, PRIMARY_METRICS, StatsSettings, parse_share
 
 __all__ = [
     "INPUT_DEFAULTS",
@@ -43,6 +45,9 @@ INPUT_DEFAULTS: dict[str, str] = {
     "fail-on": "regression",
     "threshold": "0.05",
     "trials": "",
+    "max-trials": "",
+    "budget": "",
+    "deciding-metrics": "",
     "sweep": "",
     "github-token": "${{ github.token }}",
     "comment": "true",
@@ -82,6 +87,8 @@ class ActionSettings:
     output_path: Path | None = None
     summary_path: Path | None = None
     not_github_reason: str | None = None
+    max_trials: int | None = None  # A/B mode: rounds added while the verdict is undecided
+    budget_s: float | None = None
 
     @property
     def results_rel(self) -> str:
@@ -171,6 +178,27 @@ def _positive_int(reader: _Reader, name: str) -> int | None:
     return int(value)
 
 
+def _duration(reader: _Reader, name: str) -> float | None:
+    value = reader.get(name)
+    if not value:
+        return None
+    try:
+        return duration(value)
+    except FieldError as exc:
+        reader.bad(name, str(exc), "e.g. `20m` or `90s`")
+        return None
+
+
+def _metric_names(reader: _Reader, name: str) -> tuple[str, ...]:
+    value = reader.get(name)
+    names = tuple(n.strip() for n in value.split(",") if n.strip())
+    known = [m.name for m in METRICS]
+    for n in names:
+        if n not in known:
+            reader.bad(name, f"names an unknown metric {n!r}", f"use any of {', '.join(known)}")
+    return names
+
+
 def _sweep(reader: _Reader) -> dict[str, Any] | None:
     value = reader.get("sweep")
     if not value:
@@ -254,6 +282,13 @@ def read_settings(env: Mapping[str, str]) -> ActionSettings:
     sweep = _sweep(reader)
     if sweep is not None:
         overrides["scenarios"] = {"*": {"sweep": sweep}}
+    max_trials = _positive_int(reader, "max-trials")
+    if max_trials is not None and trials is not None and max_trials < trials:
+        reader.bad("max-trials", f"is below `trials` ({trials}), got {max_trials}", "raise it")
+    budget = _duration(reader, "budget")
+    if budget is not None and max_trials is None:
+        reader.bad("budget", "only limits added trials", "set `max-trials` as well")
+    deciding = _metric_names(reader, "deciding-metrics")
     fail_on = reader.choice("fail-on", FAIL_ON)
     threshold = reader.share("threshold")
     comment, check = reader.boolean("comment"), reader.boolean("check")
@@ -276,11 +311,15 @@ def read_settings(env: Mapping[str, str]) -> ActionSettings:
         base_image=base_image,
         base_dir=base_dir,
         results_dir=results_dir,
-        stats=StatsSettings(threshold=threshold, fail_on=fail_on),
+        stats=StatsSettings(
+            threshold=threshold, fail_on=fail_on, primary=deciding or PRIMARY_METRICS
+        ),
         publish=PublishSettings(artifact_name=artifact, comment=comment, check=check),
         token=token or None,
         github=github,
         output_path=Path(env["GITHUB_OUTPUT"]) if env.get("GITHUB_OUTPUT") else None,
         summary_path=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
         not_github_reason=why,
+        max_trials=max_trials,
+        budget_s=budget,
     )

@@ -25,8 +25,18 @@ __all__ = ["PROFILES_BUILTIN", "load_config", "parse_duration", "parse_size"]
 PROFILES_BUILTIN = ("pr", "full")
 """Profile names always accepted by --profile, even when the file does not define them."""
 
-TOP_KEYS = ("isolation", "name", "profiles", "reuse", "scenarios", "server", "trials", "version")
-PATCH_KEYS = ("isolation", "name", "reuse", "scenarios", "server", "trials")
+TOP_KEYS = (
+    "budget",
+    "isolation",
+    "name",
+    "profiles",
+    "reuse",
+    "scenarios",
+    "server",
+    "trials",
+    "version",
+)
+PATCH_KEYS = ("budget", "isolation", "name", "reuse", "scenarios", "server", "trials")
 """Top-level keys a profile (or a CLI override) may change."""
 
 _ANY = "[]"
@@ -288,7 +298,10 @@ def _config(ck: Checker, doc: Mapping[Any, Any], file: Path, profile: str | None
     else:
         ck.add(("scenarios",), "required key is missing (a non-empty list)")
     name = ck.field(doc, "name", (), fields.string, base.name)
-    trials = ck.field(doc, "trials", (), lambda v: fields.integer(v, minimum=1), 3)
+    trials, max_trials = _trials(ck, doc.get("trials", 3))
+    budget = ck.field(doc, "budget", (), fields.duration, None)
+    if budget is not None and max_trials is None:
+        ck.add(("budget",), "only limits added trials: set trials: {min: N, max: M} as well")
     reuse = ck.field(doc, "reuse", (), fields.boolean, False)
     isolation = Isolation()
     if "isolation" in doc:
@@ -296,4 +309,31 @@ def _config(ck: Checker, doc: Mapping[Any, Any], file: Path, profile: str | None
         isolation = build_isolation(ck, doc["isolation"], ("isolation",), url=url)
     if server is None or not scenarios:
         return None
-    return Config(file, name, server, scenarios, trials, reuse, profile, isolation=isolation)
+    return Config(
+        file,
+        name,
+        server,
+        scenarios,
+        trials,
+        reuse,
+        profile,
+        isolation=isolation,
+        max_trials=max_trials,
+        budget_s=budget,
+    )
+
+
+def _trials(ck: Checker, value: object) -> tuple[int, int | None]:
+    """A fixed count, or {min, max}: min always run, then more while the verdict is undecided."""
+    if not isinstance(value, Mapping):
+        return ck.field(
+            {"trials": value}, "trials", (), lambda v: fields.integer(v, minimum=1), 3
+        ), None
+    m = ck.mapping(value, ("trials",), ("max", "min"))
+    low = ck.field(m, "min", ("trials",), lambda v: fields.integer(v, minimum=2), 3)
+    high = ck.field(m, "max", ("trials",), lambda v: fields.integer(v, minimum=2), None)
+    if "max" not in m:
+        ck.add(("trials", "max"), "required key is missing (the most trials a side)")
+    elif high is not None and high < low:
+        ck.add(("trials", "max"), f"expected at least min ({low}), got {high}")
+    return low, high

@@ -30,6 +30,7 @@ __all__ = [
     "Slo",
     "Steady",
     "Sweep",
+    "VerdictSpec",
     "Warmup",
 ]
 
@@ -238,6 +239,7 @@ class Scenario:
     sweep: Sweep | None = None
     limits: Limits = field(default_factory=Limits)
     workers: int | None = None  # None: the cores available to this process
+    verdict: VerdictSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,14 @@ class Isolation:
 
 
 @dataclass(frozen=True)
+class VerdictSpec:
+    """A scenario's own deciding metrics (None: the defaults) and practical threshold."""
+
+    metrics: tuple[str, ...] | None = None
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """A whole benchmark after the profile is applied: what every step below the CLI reads."""
 
@@ -267,6 +277,9 @@ class Config:
     profile: str | None = None
     version: int = 1
     isolation: Isolation = field(default_factory=Isolation)
+    # Sequential trials (A/B mode): rounds added after `trials` while the verdict is undecided.
+    max_trials: int | None = None
+    budget_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view of the settings that decide what is measured (for hashing and results)."""
@@ -280,11 +293,18 @@ class Config:
                 "trials": self.trials,
                 "reuse": self.reuse,
                 "isolation": self.isolation,
+                "max_trials": self.max_trials,
+                "budget_s": self.budget_s,
             }
         )
+        for key in ("max_trials", "budget_s"):  # unset, they stay out: older hashes hold
+            if data[key] is None:
+                del data[key]
         for scenario in data["scenarios"]:  # unset, it stays out: older configs keep their hash
             if scenario["warmup"]["steady"] is None:
                 del scenario["warmup"]["steady"]
+            if scenario["verdict"] is None:
+                del scenario["verdict"]
         return data
 
     def hash(self) -> str:
@@ -301,6 +321,8 @@ class Config:
             del data["isolation"]
         # The trial count and profile name change how many samples there are, not what one is.
         data.pop("trials", None)
+        data.pop("max_trials", None)
+        data.pop("budget_s", None)
         data.pop("profile", None)
         blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
         return "sha256:" + hashlib.sha256(blob).hexdigest()

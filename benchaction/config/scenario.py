@@ -42,9 +42,11 @@ from benchaction.config.model import (
     Slo,
     Steady,
     Sweep,
+    VerdictSpec,
     Warmup,
 )
 from benchaction.config.protocols import build_check, default_path, protocol_sections
+from benchaction.results import METRICS
 
 __all__ = ["SCENARIO_KEYS", "build_scenarios", "ready_path"]
 
@@ -70,6 +72,7 @@ SCENARIO_KEYS = (
     "slo",
     "sweep",
     "timeout",
+    "verdict",
     "warmup",
     "workers",
 )
@@ -159,8 +162,38 @@ def _scenario(ck: Checker, value: object, path: KeyPath, base: Path) -> Scenario
         sweep=_sweep(ck, m["sweep"], (*path, "sweep"), "rate" in m) if "sweep" in m else None,
         limits=_limits(ck, m["limits"], (*path, "limits")) if "limits" in m else Limits(),
         workers=ck.field(m, "workers", path, workers, None),
+        verdict=_verdict(ck, m["verdict"], (*path, "verdict")) if "verdict" in m else None,
     )
     return None if name is None else scenario
+
+
+def _verdict(ck: Checker, value: object, path: KeyPath) -> VerdictSpec:
+    """The metrics that decide this scenario's verdict, and its practical threshold."""
+    m = ck.mapping(value, path, ("metrics", "threshold"))
+    if isinstance(value, Mapping) and not m:
+        ck.add(path, "expected metrics and/or threshold, got an empty mapping")
+    names: tuple[str, ...] | None = None
+    if "metrics" in m:
+        raw = m["metrics"]
+        if not isinstance(raw, list) or not raw:
+            ck.add((*path, "metrics"), expected("a non-empty list of metric names", raw))
+        else:
+            known = [d.name for d in METRICS]
+            good = []
+            for index, item in enumerate(raw):
+                if item in known:
+                    good.append(str(item))
+                else:
+                    hint = did_you_mean(str(item), known)
+                    ck.add(
+                        (*path, "metrics", index),
+                        f"expected one of: {', '.join(known)}; got {item!r}{hint}",
+                    )
+            names = tuple(good)
+    share = ck.field(m, "threshold", path, lambda v: fraction(v, positive=True), None)
+    if share is not None and share >= 1:
+        ck.add((*path, "threshold"), f"expected a margin below 100 %, got {m['threshold']!r}")
+    return VerdictSpec(metrics=names, threshold=share)
 
 
 def _arrivals(ck: Checker, m: Mapping[object, object], path: KeyPath) -> Arrivals | None:

@@ -38,6 +38,13 @@ class Point:
         section: ScenarioResults = {"name": self.name, "load": load, "trials": []}
         if self.key is not None:
             section["sweep"] = {"of": self.scenario.name, "key": self.key, "value": self.value}
+        verdict = self.scenario.verdict
+        if verdict is not None:  # the comparison reads the head's choice from here
+            section["verdict"] = {}
+            if verdict.metrics:
+                section["verdict"]["metrics"] = list(verdict.metrics)
+            if verdict.threshold is not None:
+                section["verdict"]["threshold"] = verdict.threshold
         return section
 
 

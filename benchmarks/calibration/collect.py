@@ -39,6 +39,7 @@ EXAMPLE = REPO / "examples" / "numpy-mlp"
 LEVELS = (0.0, 0.02, 0.05, 0.10, 0.20)
 # One trial: 1 s warmup + 3 s measured + server start; anything past this is a hang.
 INVOCATION_TIMEOUT_S = 120.0
+ISOLATION = ["auto"]  # --isolation: auto (server and load on disjoint cores) or off
 
 CONFIG = """\
 version: 1
@@ -106,7 +107,7 @@ def run_trial(config: Path, out: Path, env: dict[str, str]) -> dict[str, Any] | 
     """Run one trial through the real CLI and return its per-trial dict, or None on failure."""
     cli = Path(sys.executable).parent / "benchaction"
     command = [str(cli), "run", "-c", str(config), "--runtime", "process"]
-    command += ["--trials", "1", "-o", str(out), "-q"]
+    command += ["--trials", "1", "-o", str(out), "-q", "--isolation", ISOLATION[0]]
     try:
         done = subprocess.run(
             command,
@@ -173,6 +174,7 @@ def host_meta() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "kernel": platform.release(),
+        "isolation": ISOLATION[0],
     }
 
 
@@ -180,6 +182,9 @@ def main() -> int:
     """Run all rounds, interleaving levels, and write the merged slim data file."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=6, help="rounds over all levels")
+    parser.add_argument(
+        "--isolation", choices=("auto", "off"), default="auto", help="CPU isolation of each trial"
+    )
     parser.add_argument(
         "--trials-per-round", type=int, default=5, help="trials of each level per round"
     )
@@ -194,6 +199,7 @@ def main() -> int:
         help="measure nothing: rebuild --data from the raw results in --out, keeping its meta",
     )
     args = parser.parse_args()
+    ISOLATION[0] = args.isolation
     if args.rounds < 1 or args.trials_per_round < 1:
         parser.error("--rounds and --trials-per-round must be >= 1")
     if args.merge_only:

@@ -9,6 +9,7 @@ import pytest
 
 from benchaction.action.settings import INPUT_DEFAULTS, input_env_name, read_settings
 from benchaction.errors import ConfigError
+from benchaction.stats import PRIMARY_METRICS
 
 
 @pytest.fixture
@@ -200,3 +201,50 @@ def test_github_context_from_the_runner_variables(workspace: Path) -> None:
         ConfigError, match=r"GITHUB_EVENT_PATH=.*gone\.json: the event payload could not be read"
     ):
         read_settings(env)
+
+
+def test_sequential_trials_and_deciding_metrics(workspace: Path) -> None:
+    s = read_settings(
+        _env(
+            workspace,
+            **{
+                "max-trials": "12",
+                "budget": "20m",
+                "deciding-metrics": "latency_p99_ms, throughput_rps",
+            },
+        )
+    )
+    assert (s.max_trials, s.budget_s) == (12, 1200.0)
+    assert s.stats.primary == ("latency_p99_ms", "throughput_rps")
+    assert read_settings(_env(workspace)).stats.primary == PRIMARY_METRICS
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        (
+            {"max-trials": "0"},
+            "input `max-trials` (INPUT_MAX-TRIALS) must be a whole number of at least 1",
+        ),
+        (
+            {"trials": "6", "max-trials": "4"},
+            "input `max-trials` (INPUT_MAX-TRIALS) is below `trials` (6)",
+        ),
+        (
+            {"budget": "10m"},
+            "input `budget` (INPUT_BUDGET) only limits added trials; set `max-trials`",
+        ),
+        (
+            {"max-trials": "8", "budget": "later"},
+            "input `budget` (INPUT_BUDGET) expected a duration",
+        ),
+        (
+            {"deciding-metrics": "p50"},
+            "input `deciding-metrics` (INPUT_DECIDING-METRICS) names an unknown metric 'p50'",
+        ),
+    ],
+)
+def test_sequential_and_deciding_input_errors(
+    workspace: Path, inputs: dict[str, str], message: str
+) -> None:
+    assert any(message in p for p in _problems(workspace, **inputs)), _problems(workspace, **inputs)

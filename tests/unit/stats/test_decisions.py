@@ -3,14 +3,17 @@ estimator everywhere, degenerate rows out of the FDR family, and trials that wou
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from benchaction.cli import main
 from benchaction.flow.verdict import Baseline, judge, output_values
 from benchaction.report import render_comparison
-from benchaction.results import validate_results
+from benchaction.results import validate_results, write_results
 from benchaction.stats import (
     StatsSettings,
     center,
@@ -134,3 +137,19 @@ def test_a_scenario_chooses_its_own_deciding_metrics_and_margin() -> None:
     assert predict["latency_p99_ms"].verdict != "regression"
     assert predict["error_rate"].threshold == 0.001  # a metric's own margin stays its own
     assert c.verdict != "regression"
+
+
+def test_cli_compare_takes_the_deciding_metrics(tmp_path: Path) -> None:
+    base, head = tmp_path / "base.json", tmp_path / "head.json"
+    write_results(two_scenario_doc("predict", 1.0, 1.0, "a" * 40), base)
+    write_results(two_scenario_doc("predict", 1.12, 1.0, "b" * 40), head)
+    out = tmp_path / "v.json"
+    args = ["compare", str(base), str(head), "--json", str(out)]
+    assert main([*args, "--deciding", "latency_p99_ms,throughput_rps"]) == 1
+    verdicts = json.loads(out.read_text())
+    assert verdicts["settings"]["primary"] == ["latency_p99_ms", "throughput_rps"]
+    assert {m["metric"] for m in verdicts["metrics"] if m["primary"]} == {
+        "latency_p99_ms",
+        "throughput_rps",
+    }
+    assert main([*args, "--deciding", "p50"]) == 2
