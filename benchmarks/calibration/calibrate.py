@@ -18,6 +18,7 @@ they do not depend on --jobs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -51,7 +52,9 @@ SETTINGS = StatsSettings()  # the product defaults: alpha 0.05 (BH), 5 % practic
 # ---------------------------------------------------------------------------------------------
 # OUR METHOD: the single hook into benchaction.stats. Everything else here is method-agnostic.
 # ---------------------------------------------------------------------------------------------
-def ours_rows(base: Sequence[Trial], head: Sequence[Trial]) -> list[MetricComparison]:
+def ours_rows(
+    base: Sequence[Trial], head: Sequence[Trial], settings: StatsSettings = SETTINGS
+) -> list[MetricComparison]:
     """Compare as `benchaction compare` does: all metrics of the scenario as one BH family.
 
     error_rate is included because compare_scenarios includes it for every scenario (all zero
@@ -65,7 +68,7 @@ def ours_rows(base: Sequence[Trial], head: Sequence[Trial]) -> list[MetricCompar
         h[(SCENARIO, name)] = mh[:, j].tolist()
     b[(SCENARIO, "error_rate")] = [float(t["error_rate"]) for t in base]
     h[(SCENARIO, "error_rate")] = [float(t["error_rate"]) for t in head]
-    rows: list[MetricComparison] = compare_metric_sets(b, h, SETTINGS)
+    rows: list[MetricComparison] = compare_metric_sets(b, h, settings)
     return rows
 
 
@@ -117,6 +120,45 @@ def ours_breakdown(
     return {key: v / len(pairs) for key, v in counts.items()}
 
 
+SEQ_MIN, SEQ_MAX = 5, 12  # the product's sequential trials: min and max a side
+
+
+def ours_sequential(
+    base_pool: Sequence[Trial],
+    head_pool: Sequence[Trial],
+    rng: np.random.Generator,
+    r: int,
+    same: bool,
+) -> dict[str, float]:
+    """Sequential trials as the action runs them in A/B mode: SEQ_MIN a side, then one more a
+    side while a deciding metric is inconclusive, up to SEQ_MAX (capped by the pool), each look
+    at alpha / looks. Returns how the comparisons end and the mean trials a side used."""
+    cap = len(base_pool) // 2 if same else min(len(base_pool), len(head_pool))
+    top = min(SEQ_MAX, cap)
+    settings = dataclasses.replace(SETTINGS, looks=max(1, top - SEQ_MIN + 1))
+    counts = {"regression": 0, "inconclusive": 0, "unchanged": 0, "improvement": 0}
+    used = 0
+    for _ in range(r):
+        if same:
+            order = rng.permutation(len(base_pool))
+            b_idx, h_idx = order[:top], order[top : 2 * top]
+        else:
+            b_idx = rng.permutation(len(base_pool))[:top]
+            h_idx = rng.permutation(len(head_pool))[:top]
+        k = SEQ_MIN
+        while True:
+            rows = ours_rows(
+                [base_pool[i] for i in b_idx[:k]], [head_pool[i] for i in h_idx[:k]], settings
+            )
+            verdict = overall_verdict(rows)
+            if verdict != "inconclusive" or k >= top:
+                break
+            k += 1
+        counts[verdict] += 1
+        used += k
+    return {**{key: v / r for key, v in counts.items()}, "mean_trials": used / r, "max": top}
+
+
 @dataclass(frozen=True)
 class Cell:
     """One (level, k) cell of a source: its draws are seeded by its own position, not by order."""
@@ -129,7 +171,7 @@ class Cell:
 
 def run_cell(
     cell: Cell, levels: dict[str, list[dict[str, Any]]], r: int
-) -> tuple[Cell, dict[str, float], dict[str, float] | None]:
+) -> tuple[Cell, dict[str, float], dict[str, float] | None, dict[str, float] | None]:
     """Rates of one cell: every method (and our verdict breakdown) at the main k, else ours only."""
     base_pool, head_pool = levels[BASE_LEVEL], levels[cell.level]
     rng = np.random.default_rng(list(cell.seed))
@@ -138,10 +180,11 @@ def run_cell(
     breakdown = ours_breakdown(base_pool, head_pool, pairs)
     rates = {"ours": breakdown["regression"]}
     if not cell.all_methods:
-        return cell, rates, None
+        return cell, rates, None, None
     for m, rule in PEERS.items():
         rates[m] = rate(rule, base_pool, head_pool, pairs)
-    return cell, rates, breakdown
+    sequential = ours_sequential(base_pool, head_pool, rng, min(r, 300), same)
+    return cell, rates, breakdown, sequential
 
 
 def run_source(
@@ -168,11 +211,14 @@ def run_source(
     table: dict[str, dict[str, float]] = {m: {} for m in ("ours", *PEERS)}
     by_k: dict[str, dict[str, float]] = {str(kk): {} for kk in ks}
     breakdown: dict[str, dict[str, float]] = {}
+    sequential: dict[str, dict[str, float]] = {}
     started = time.monotonic()
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(run_cell, c, levels, r) for c in cells]
         for future in futures:
-            cell, rates, parts = future.result()
+            cell, rates, parts, seq = future.result()
+            if seq is not None:
+                sequential[cell.level] = seq
             if cell.all_methods:
                 for m, v in rates.items():
                     table[m][cell.level] = v
@@ -188,6 +234,7 @@ def run_source(
         "table": table,
         "ours_by_k": by_k,
         "ours_breakdown": breakdown,
+        "ours_sequential": sequential,
         "seconds": round(time.monotonic() - started, 1),
     }
 
@@ -249,6 +296,18 @@ def print_source(res: dict[str, Any]) -> None:
             print(
                 f"  level {lv:>5}: {pct(b['regression'])} / {pct(b['inconclusive'])}"
                 f" / {pct(b['unchanged'])} / {pct(b['improvement'])}"
+            )
+    print(
+        f"ours sequential ({SEQ_MIN} to at most {SEQ_MAX} a side, alpha spent over the looks), "
+        "overall verdicts (regression / inconclusive / unchanged / improvement), mean trials:"
+    )
+    for lv in levels:
+        s = res.get("ours_sequential", {}).get(lv)
+        if s:
+            print(
+                f"  level {lv:>5}: {pct(s['regression'])} / {pct(s['inconclusive'])}"
+                f" / {pct(s['unchanged'])} / {pct(s['improvement'])}; "
+                f"{s['mean_trials']:.1f} trials a side (max {s['max']})"
             )
     print(f"({res['seconds']} s)")
 
