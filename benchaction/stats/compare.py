@@ -10,6 +10,7 @@ held back as inconclusive unless the settings allow it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -114,7 +115,7 @@ def _decide(
 ) -> tuple[Verdict, str, int | None]:
     worse_sign = -1.0 if metric.higher_is_better else 1.0
     worse = change.estimate * worse_sign > 0
-    big = abs(change.estimate) >= threshold
+    big = _size(change.estimate, change.log_scale) >= _size(threshold, change.log_scale)
     shown = _fmt_change(threshold, change.log_scale).lstrip("+")
     level = f"{settings.confidence:.0%}"
     alpha = settings.alpha_per_look
@@ -126,7 +127,11 @@ def _decide(
             f"significant (q = {q:.3g} over {m} tests{looks}) and at least {shown}",
             None,
         )
-    if -threshold < change.ci_low and change.ci_high < threshold:
+    margin = _size(threshold, change.log_scale)
+    if (
+        max(_size(change.ci_low, change.log_scale), _size(change.ci_high, change.log_scale))
+        < margin
+    ):
         return "unchanged", f"the {level} interval lies within ±{shown}", None
     needed = trials_to_resolve(change, threshold)
     more = f"; about {needed} trials a side would resolve it" if needed else ""
@@ -140,6 +145,12 @@ def _decide(
     else:
         why = f"too noisy to tell: the {level} interval reaches past ±{shown} and includes 0"
     return "inconclusive", why + more, needed
+
+
+def _size(change: float, log_scale: bool) -> float:
+    """How far a change is from none: |log ratio| for ratios, so +5 % and its mirror -4.76 %
+    (base and head swapped) are the same size; |difference| otherwise."""
+    return abs(math.log1p(change)) if log_scale else abs(change)
 
 
 def _identical(b: Sequence[float], h: Sequence[float]) -> bool:

@@ -129,7 +129,7 @@ def trials_to_resolve(change: Change, threshold: float) -> int | None:
     """
     if change.log_scale:
         lo, hi, est = (math.log1p(v) for v in (change.ci_low, change.ci_high, change.estimate))
-        bounds = [0.0, math.log1p(threshold), math.log1p(-min(threshold, 0.999))]
+        bounds = [0.0, math.log1p(threshold), -math.log1p(threshold)]
     else:
         lo, hi, est = change.ci_low, change.ci_high, change.estimate
         bounds = [0.0, threshold, -threshold]

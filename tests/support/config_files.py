@@ -27,3 +27,14 @@ def only_problem(path: str | Path, **kwargs: Any) -> str:
     found = problems(path, **kwargs)
     assert len(found) == 1, found
     return found[0]
+
+
+ONE_SCENARIO = """\
+version: 1
+server:
+  image: example/model:1
+scenarios:
+  - name: predict
+    requests: 10
+"""
+"""The smallest valid bench.yml (six lines: keys appended to it land on line 7)."""

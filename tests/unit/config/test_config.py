@@ -209,7 +209,7 @@ def test_unknown_top_level_key(write: Write) -> None:
     path = write(BASE + "trails: 5\n")
     assert only_problem(path) == (
         "bench.yml:10: trails: unknown key; did you mean 'trials'? "
-        "(allowed: isolation, name, profiles, reuse, scenarios, server, trials, version)"
+        "(allowed: budget, isolation, name, profiles, reuse, scenarios, server, trials, version)"
     )
 
 
@@ -597,7 +597,7 @@ def test_profile_cannot_set_version_or_unknown_keys(write: Write) -> None:
     assert problems(path) == [
         "bench.yml:12: profiles.pr.version: cannot be set in a profile",
         "bench.yml:13: profiles.pr.trails: unknown key; did you mean 'trials'?"
-        " (allowed: isolation, name, reuse, scenarios, server, trials)",
+        " (allowed: budget, isolation, name, reuse, scenarios, server, trials)",
     ]
 
 

@@ -6,18 +6,10 @@ import pytest
 
 from benchaction.config import Isolation, load_config
 from benchaction.config.fields import FieldError, cpu_list
-from tests.support.config_files import Write, only_problem, problems
+from tests.support.config_files import ONE_SCENARIO, Write, only_problem, problems
 
 # Line numbers matter: the isolation key is on line 8 when appended.
-BASE = """\
-version: 1
-server:
-  image: example/model:1
-scenarios:
-  - name: predict
-    requests: 10
-trials: 2
-"""
+BASE = ONE_SCENARIO + "trials: 2\n"
 URL = BASE.replace("image: example/model:1", 'url: "http://127.0.0.1:8000"')
 
 

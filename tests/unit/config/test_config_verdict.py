@@ -6,16 +6,9 @@ import pytest
 
 from benchaction.config import VerdictSpec, load_config
 from benchaction.flow.sweep import sweep_points
-from tests.support.config_files import Write, only_problem
+from tests.support.config_files import ONE_SCENARIO, Write, only_problem
 
-BASE = """\
-version: 1
-server:
-  image: example/model:1
-scenarios:
-  - name: predict
-    requests: 10
-"""
+BASE = ONE_SCENARIO
 
 
 def test_sequential_trials_and_budget(write: Write) -> None:
