@@ -10,10 +10,12 @@ and that no container was left behind.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -290,3 +292,47 @@ def test_ab_mode_finds_the_slowdown_of_the_head(pr_bench: PullRequestBench) -> N
         assert [i["instance"] for i in doc["instances"]] == [0, 1, 2]
     assert head["config"]["hash"] == base["config"]["hash"]
     pr_bench.common_checks(run)
+
+
+AB_EVIDENCE = int(os.environ.get("BENCHACTION_AB_EVIDENCE", "0") or 0)
+
+
+@pytest.mark.skipif(
+    AB_EVIDENCE < 1, reason="evidence run: set BENCHACTION_AB_EVIDENCE=N (runs per arm)"
+)
+def test_ab_sequential_evidence(pr_bench: PullRequestBench, tmp_path_factory: Any) -> None:
+    """N A/A runs and N runs with a 20 % slower head, through the action in A/B mode with
+    sequential trials (5 to 12 a side): verdict counts, rounds and wall time per run."""
+    pr_bench.serve_pr(artifacts=False)
+    config = _bench_yml(pr_bench.port, scenarios=_predict(duration="2s"), trials=5).replace(
+        "trials: 5", "trials: {min: 5, max: 12}\nbudget: 4m"
+    )
+    rows = []
+    for arm, slowdown in (("A/A", "0"), ("+20 %", "0.2")):
+        for _ in range(AB_EVIDENCE):
+            started = time.monotonic()
+            run = pr_bench.start(
+                {"config": "bench.yml", "github-token": TOKEN, "mode": "ab", "base-ref": "base"},
+                files={
+                    "bench.yml": config,
+                    "model/Dockerfile": f"FROM {pr_bench.model_image}\nENV SLOWDOWN={slowdown}\n",
+                    "base/bench.yml": config,
+                    "base/payloads.jsonl": PAYLOADS,
+                    "base/model/Dockerfile": f"FROM {pr_bench.model_image}\n",
+                },
+            )
+            run.wait(900)
+            rounds = {
+                line.split(":")[0]
+                for line in run.stdout.splitlines()
+                if line.startswith("A/B round")
+            }
+            verdict = run.outputs.get("verdict")
+            assert verdict in ("regression", "improvement", "unchanged", "inconclusive"), run.stdout
+            assert 5 <= len(rounds) <= 12
+            rows.append((arm, verdict, len(rounds), time.monotonic() - started))
+    out = os.environ.get("BENCHACTION_AB_EVIDENCE_OUT")
+    if out:
+        Path(out).write_text(json.dumps(rows, indent=1))
+    for row in rows:
+        print(row)
