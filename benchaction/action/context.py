@@ -31,10 +31,6 @@ class GitHubContext:
     def pull_request(self) -> PullRequest | None:
         return pull_request_from_event(self.event) if self.event else None
 
-    @property
-    def run_url(self) -> str:
-        return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
-
 
 def read_event(env: Mapping[str, str], problems: list[str]) -> dict[str, Any] | None:
     """The event payload the runner wrote to GITHUB_EVENT_PATH; a problem if it is unreadable."""

@@ -88,7 +88,7 @@ class _Run:
             if ctx is not None
             else None
         )
-        self.run_url = ctx.run_url if ctx is not None else None
+        self.run_url = self.target.run_url if self.target is not None else None
         self.run_id = new_run_id(f"gh{ctx.run_id}-{ctx.run_attempt}" if ctx else "gh")
         self.channels = Channels(
             summary_path=settings.summary_path,
@@ -139,7 +139,6 @@ class _Run:
             raise ConfigError(
                 [f"max-trials ({head.max_trials}) is below the config's trials ({head.trials})"]
             )
-        self.stats = self._stats_for(head)
         if s.mode != "ab":
             if head.max_trials is not None:
                 _log("trials.max: sequential trials run in A/B mode only; this run is fixed")
@@ -242,6 +241,7 @@ class _Run:
         try:
             try:
                 head_cfg, base_cfg = self.configs()
+                self.stats = self._stats_for(head_cfg)
             except ConfigError as exc:
                 self.fail("the benchmark config is invalid", str(exc), None, s.config_path.stem)
                 return ExitCode.USAGE

@@ -162,7 +162,7 @@ def run_ab(
         "head": dataclasses.replace(head, trials=1),
     }
     docs: dict[Side, list[ResultsDocument]] = {"base": [], "head": []}
-    first_doc: dict[Side, ResultsDocument | None] = {"base": None, "head": None}
+    merged: dict[Side, ResultsDocument] = {}
     head_path = options.output_dir / "results.json"
     base_path = options.output_dir / BASE_RESULTS
     error: BaseException | None = None
@@ -183,8 +183,7 @@ def run_ab(
                     display,
                 )
                 docs[side].append(outcome.document)
-                if first_doc[side] is None:
-                    first_doc[side] = outcome.document
+                if len(docs[side]) == 1:  # built or pulled now: later rounds reuse the image
                     configs[side] = _reuse_image(configs[side], outcome)
                 merged = _write(docs, head_path, base_path)
                 if outcome.error is not None:
@@ -197,7 +196,6 @@ def run_ab(
                     rounds += 1
                 else:
                     log(f"A/B: stopping after {r} rounds: {why}")
-    merged = _write(docs, head_path, base_path)
     return AbOutcome(merged.get("base"), merged.get("head"), head_path, base_path, error)
 
 

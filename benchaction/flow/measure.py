@@ -318,7 +318,7 @@ def run_benchmark(
             )
             doc["gpu"] = gpu.fingerprint
             instances = _Instances(runtime, client, doc, display)
-            stack.callback(instances.stop)
+            stack.callback(instances.stop)  # first out: the last server stops, then telemetry
             for trial in range(config.trials):
                 handle = instances.for_trial(config.reuse)
                 previous: Trial | None = None
@@ -336,7 +336,6 @@ def run_benchmark(
                     # The monitor's fingerprint arrives with its first line, after it started.
                     doc["gpu"] = gpu.fingerprint
                     write_results(doc, results_path)  # a crash later keeps this trial
-            instances.stop()
         doc["status"] = "complete"
     except BaseException as exc:  # KeyboardInterrupt and SystemExit too: write what we have
         error = exc

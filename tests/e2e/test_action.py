@@ -98,6 +98,20 @@ class PullRequestBench:
             files={"payloads.jsonl": PAYLOADS, **files},
         )
 
+    def start_ab(self, config: str, head_env: str = "") -> ActionRun:
+        """A/B mode against a checkout of the base in `base/`: the same config both sides, the
+        head's model image with `head_env` (e.g. `ENV SLOWDOWN=8`) added."""
+        return self.start(
+            {"config": "bench.yml", "github-token": TOKEN, "mode": "ab", "base-ref": "base"},
+            files={
+                "bench.yml": config,
+                "model/Dockerfile": f"FROM {self.model_image}\n{head_env}",
+                "base/bench.yml": config,
+                "base/payloads.jsonl": PAYLOADS,
+                "base/model/Dockerfile": f"FROM {self.model_image}\n",
+            },
+        )
+
     def posted(self, path: str) -> dict[str, Any]:
         """The body of the last POST to `path` on the stand-in."""
         calls = [c for c in self.github.calls(path) if c.method == "POST"]
@@ -253,17 +267,7 @@ def test_server_crash_mid_run_fails_with_its_log_tail(
 def test_ab_mode_finds_the_slowdown_of_the_head(pr_bench: PullRequestBench) -> None:
     pr_bench.serve_pr(artifacts=False)  # A/B: no artifact lookup at all
     config = _bench_yml(pr_bench.port, scenarios=_predict(), trials=3)
-    run = pr_bench.start(
-        {"config": "bench.yml", "github-token": TOKEN, "mode": "ab", "base-ref": "base"},
-        files={
-            "bench.yml": config,
-            # The change under test: a slower model.
-            "model/Dockerfile": f"FROM {pr_bench.model_image}\nENV SLOWDOWN=8\n",
-            "base/bench.yml": config,
-            "base/payloads.jsonl": PAYLOADS,
-            "base/model/Dockerfile": f"FROM {pr_bench.model_image}\n",
-        },
-    )
+    run = pr_bench.start_ab(config, "ENV SLOWDOWN=8\n")  # the change under test: a slower model
     run.wait(RUN_TIMEOUT_S)
     assert run.returncode == 1, run.stdout  # fail-on: regression
     rounds = [line for line in run.stdout.splitlines() if line.startswith("A/B round")]
@@ -311,16 +315,7 @@ def test_ab_sequential_evidence(pr_bench: PullRequestBench, tmp_path_factory: An
     for arm, slowdown in (("A/A", "0"), ("+20 %", "0.2")):
         for _ in range(AB_EVIDENCE):
             started = time.monotonic()
-            run = pr_bench.start(
-                {"config": "bench.yml", "github-token": TOKEN, "mode": "ab", "base-ref": "base"},
-                files={
-                    "bench.yml": config,
-                    "model/Dockerfile": f"FROM {pr_bench.model_image}\nENV SLOWDOWN={slowdown}\n",
-                    "base/bench.yml": config,
-                    "base/payloads.jsonl": PAYLOADS,
-                    "base/model/Dockerfile": f"FROM {pr_bench.model_image}\n",
-                },
-            )
+            run = pr_bench.start_ab(config, f"ENV SLOWDOWN={slowdown}\n")
             run.wait(900)
             rounds = {
                 line.split(":")[0]

@@ -114,15 +114,20 @@ def test_a_run_records_the_split_and_starts_the_container_on_its_cores(
     assert "CPU isolation: auto, " in render_markdown(doc)
 
 
-def test_process_server_runs_on_the_server_cores_from_its_first_thread(free_port: int) -> None:
-    server = CORES[:1]
-    spec = ServerSpec(
+def _process_server(port: int) -> ServerSpec:
+    """The numpy-mlp example as a local process on `port`."""
+    return ServerSpec(
         image="unused",
-        port=free_port,
+        port=port,
         ready=READY,
         runtime="process",
         process=ProcessSpec(command=(sys.executable, "server.py"), cwd=EXAMPLE),
     )
+
+
+def test_process_server_runs_on_the_server_cores_from_its_first_thread(free_port: int) -> None:
+    server = CORES[:1]
+    spec = _process_server(free_port)
     before = os.sched_getaffinity(0)
     with open_runtime(spec, run_id="isolation", log=_quiet, cpus=server) as rt:
         handle = rt.start()
@@ -136,13 +141,7 @@ def test_process_server_runs_on_the_server_cores_from_its_first_thread(free_port
 
 
 def test_isolation_off_pins_nothing(free_port: int) -> None:
-    spec = ServerSpec(
-        image="unused",
-        port=free_port,
-        ready=READY,
-        runtime="process",
-        process=ProcessSpec(command=(sys.executable, "server.py"), cwd=EXAMPLE),
-    )
+    spec = _process_server(free_port)
     with open_runtime(spec, run_id="isolation", log=_quiet) as rt:
         handle = rt.start()
         assert handle.pid is not None
