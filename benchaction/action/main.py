@@ -28,8 +28,9 @@ from benchaction.errors import (
     ServingError,
     cancel_on_signals,
 )
-from benchaction.flow.ab import Sequential, base_config, run_ab
+from benchaction.flow.ab import base_config, run_ab
 from benchaction.flow.measure import RunOptions, new_run_id, run_benchmark
+from benchaction.flow.sequential import Sequential, add_head_trials
 from benchaction.flow.verdict import (
     Baseline,
     Channels,
@@ -72,6 +73,7 @@ class _Run:
     ) -> None:
         self.s = settings
         self.stats = settings.stats  # with the looks of sequential trials, once configs are read
+        self._baseline: Baseline | None = None
         self.environment = environment
         self.placement = placement
         self.docker = client
@@ -98,11 +100,31 @@ class _Run:
         )
 
     def _stats_for(self, head: Config) -> StatsSettings:
-        """Sequential A/B trials look at the comparison once per added round: spend alpha."""
+        """Sequential trials look at the comparison once per added trial: spend alpha."""
         looks = 1
-        if self.s.mode == "ab" and head.max_trials is not None:
+        if head.max_trials is not None:
             looks = max(1, head.max_trials - head.trials + 1)
         return dataclasses.replace(self.s.stats, looks=looks)
+
+    def _sequential(self, head: Config) -> Sequential | None:
+        """Add trials (A/B rounds, or head trials against the artifact) while undecided."""
+        if head.max_trials is None or head.max_trials <= head.trials:
+            return None
+        stats = self.stats
+        return Sequential(
+            max_rounds=head.max_trials,
+            budget_s=head.budget_s,
+            decided=lambda b, h: compare_documents(b, h, stats).decided,
+        )
+
+    def stored_baseline(self) -> Baseline:
+        """Artifact mode's base: the newest base-branch artifact, looked up once per run."""
+        if self._baseline is None:
+            if self.target is None:
+                self._baseline = Baseline.none("not in a GitHub Actions job: no baseline artifact")
+            else:
+                self._baseline = github_baseline(self.target, self.s.publish.artifact_name, _log)
+        return self._baseline
 
     def output(self, name: str, value: str) -> None:
         if self.s.output_path is not None:
@@ -140,8 +162,6 @@ class _Run:
                 [f"max-trials ({head.max_trials}) is below the config's trials ({head.trials})"]
             )
         if s.mode != "ab":
-            if head.max_trials is not None:
-                _log("trials.max: sequential trials run in A/B mode only; this run is fixed")
             return head, None
         rel = s.config_path.relative_to(s.workspace)
         base = base_config(head, base_image=s.base_image, base_dir=s.base_dir, config_rel=rel)
@@ -166,19 +186,24 @@ class _Run:
             f"network {options.network_mode}"
         )
         display = ProgressDisplay()
-        if base is None:
+        sequential = self._sequential(head)
+        if base is not None:
+            ab = run_ab(head, base, options, display, log=_log, sequential=sequential)
+            return ab.base, ab.head, ab.error
+        stored, why = None, ""
+        if sequential is not None:
+            try:
+                baseline = self.stored_baseline()
+                stored, why = baseline.document, baseline.missing or ""
+            except GitHubError as exc:  # looked up again, and reported, when publishing
+                why = f"the baseline lookup failed: {exc}"
+        if sequential is not None and stored is not None:
+            out = add_head_trials(head, stored, options, display, sequential, log=_log)
+        else:
+            if sequential is not None:
+                _log(f"sequential trials: {why}; the config's {head.trials} trial(s) run")
             out = run_benchmark(head, options, display)
-            return None, out.document, out.error
-        sequential = None
-        if head.max_trials is not None and head.max_trials > head.trials:
-            stats = self.stats
-            sequential = Sequential(
-                max_rounds=head.max_trials,
-                budget_s=head.budget_s,
-                decided=lambda b, h: compare_documents(b, h, stats).decided,
-            )
-        ab = run_ab(head, base, options, display, log=_log, sequential=sequential)
-        return ab.base, ab.head, ab.error
+        return None, out.document, out.error
 
     def fill_git(self, doc: ResultsDocument | None, side: str, path: Path) -> None:
         """Inside the action image there is no git: record the commit the runner names instead."""
@@ -217,12 +242,7 @@ class _Run:
             )
         try:
             with commands.group("Publish to GitHub") if self.target else contextlib.nullcontext():
-                if base is not None:
-                    baseline = Baseline.same_job(base)
-                elif self.target is not None:
-                    baseline = github_baseline(self.target, self.s.publish.artifact_name, _log)
-                else:
-                    baseline = Baseline.none("not in a GitHub Actions job: no baseline artifact")
+                baseline = Baseline.same_job(base) if base is not None else self.stored_baseline()
                 result = judge(head, baseline, self.stats, run_url=self.run_url)
                 published = publish(result.texts, self.channels, _log)
         except GitHubError as exc:  # retries used up: the summary and outputs are written

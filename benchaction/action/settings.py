@@ -87,7 +87,7 @@ class ActionSettings:
     output_path: Path | None = None
     summary_path: Path | None = None
     not_github_reason: str | None = None
-    max_trials: int | None = None  # A/B mode: rounds added while the verdict is undecided
+    max_trials: int | None = None  # sequential: trials (A/B rounds) added while undecided
     budget_s: float | None = None
 
     @property

@@ -277,7 +277,7 @@ class Config:
     profile: str | None = None
     version: int = 1
     isolation: Isolation = field(default_factory=Isolation)
-    # Sequential trials (A/B mode): rounds added after `trials` while the verdict is undecided.
+    # Sequential trials: trials (A/B rounds) added after `trials` while the verdict is undecided.
     max_trials: int | None = None
     budget_s: float | None = None
 

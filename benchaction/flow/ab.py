@@ -8,27 +8,25 @@ comparison then reads. The image of each side is built or pulled once, in its fi
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from benchaction.config import Config, load_config
 from benchaction.errors import ConfigError
-from benchaction.flow.measure import RunOptions, RunOutcome, run_benchmark
+from benchaction.flow.measure import RunOptions, run_benchmark
+from benchaction.flow.sequential import Sequential, merge_documents, reuse_image, stop_reason
 from benchaction.progress import ProgressDisplay
 from benchaction.results import ResultsDocument, write_results
 
 __all__ = [
     "BASE_RESULTS",
     "AbOutcome",
-    "Sequential",
     "base_config",
-    "merge_documents",
     "round_order",
     "run_ab",
 ]
@@ -83,64 +81,6 @@ def round_order(rounds: int) -> list[tuple[int, Side]]:
     return [(r, side) for r in range(rounds) for side in _sides(r)]
 
 
-def merge_documents(docs: Sequence[ResultsDocument]) -> ResultsDocument:
-    """One results document from per-trial ones of the same config, trials and instances renumbered."""
-    if not docs:
-        raise ValueError("merge_documents needs at least one document")
-    out = copy.deepcopy(docs[0])
-    out["instances"] = []
-    sections = {s["name"]: s for s in out["scenarios"]}
-    for section in out["scenarios"]:
-        section["trials"] = []
-    trial_offset = 0
-    for doc in docs:
-        offset = len(out["instances"])
-        out["instances"] += [{**i, "instance": offset + i["instance"]} for i in doc["instances"]]
-        trials_here = 0
-        for section in doc["scenarios"]:
-            merged = sections.get(section["name"])
-            if merged is None:
-                continue
-            if "skipped" in section:
-                merged.setdefault("skipped", section["skipped"])
-            for trial in section["trials"]:
-                merged["trials"].append(
-                    {
-                        **trial,
-                        "trial": trial_offset + trial["trial"],
-                        "instance": offset + trial["instance"],
-                    }
-                )
-                trials_here = max(trials_here, trial["trial"] + 1)
-        trial_offset += trials_here
-    errors = [d.get("error") for d in docs if d.get("error")]
-    out["status"] = "complete" if all(d["status"] == "complete" for d in docs) else "partial"
-    out["error"] = errors[0] if errors else None
-    settings = out["config"].get("settings")
-    if isinstance(settings, dict):
-        settings["trials"] = trial_offset
-    return out
-
-
-def _reuse_image(config: Config, outcome: RunOutcome) -> Config:
-    """After a side's first round: its later rounds start the same image by id, no rebuild."""
-    image = outcome.document["server"].get("image")
-    if not image or config.server.url is not None:
-        return config
-    server = dataclasses.replace(config.server, image=str(image["id"]), build=None)
-    return dataclasses.replace(config, server=server)
-
-
-@dataclass(frozen=True)
-class Sequential:
-    """Add interleaved rounds after the first `head.trials` until `decided` says so, up to
-    `max_rounds` rounds or `budget_s` seconds in all (whichever comes first)."""
-
-    max_rounds: int
-    budget_s: float | None
-    decided: Callable[[ResultsDocument, ResultsDocument], bool]
-
-
 def run_ab(
     head: Config,
     base: Config,
@@ -184,14 +124,16 @@ def run_ab(
                 )
                 docs[side].append(outcome.document)
                 if len(docs[side]) == 1:  # built or pulled now: later rounds reuse the image
-                    configs[side] = _reuse_image(configs[side], outcome)
+                    configs[side] = reuse_image(configs[side], outcome)
                 merged = _write(docs, head_path, base_path)
                 if outcome.error is not None:
                     error = outcome.error
                     break
             r += 1
             if r == rounds and error is None and sequential is not None and r < limit:
-                why = _more(sequential, merged, clock() - started, r)
+                why = stop_reason(
+                    sequential, merged.get("base"), merged.get("head"), clock() - started, r
+                )
                 if why is None:
                     rounds += 1
                 else:
@@ -201,18 +143,6 @@ def run_ab(
 
 def _sides(r: int) -> tuple[Side, Side]:
     return ("base", "head") if r % 2 == 0 else ("head", "base")
-
-
-def _more(
-    sequential: Sequential, merged: dict[Side, ResultsDocument], elapsed_s: float, rounds: int
-) -> str | None:
-    """None when another round should run; else why not."""
-    if "base" in merged and "head" in merged and sequential.decided(merged["base"], merged["head"]):
-        return "every deciding metric is decided"
-    per_round = elapsed_s / rounds
-    if sequential.budget_s is not None and elapsed_s + per_round > sequential.budget_s:
-        return f"another round would pass the time budget of {sequential.budget_s:g} s"
-    return None
 
 
 def _write(

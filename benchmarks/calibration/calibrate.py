@@ -167,20 +167,21 @@ class Cell:
     k: int
     all_methods: bool
     seed: tuple[int, ...]
+    disjoint: bool = False  # every level is level 0 shifted: base and head must not share trials
 
 
 def run_cell(
     cell: Cell, levels: dict[str, list[dict[str, Any]]], r: int
-) -> tuple[Cell, dict[str, float], dict[str, float] | None, dict[str, float] | None]:
+) -> tuple[Cell, dict[str, float], dict[str, float], dict[str, float] | None]:
     """Rates of one cell: every method (and our verdict breakdown) at the main k, else ours only."""
     base_pool, head_pool = levels[BASE_LEVEL], levels[cell.level]
     rng = np.random.default_rng(list(cell.seed))
-    same = cell.level == BASE_LEVEL
+    same = cell.level == BASE_LEVEL or cell.disjoint
     pairs = draw_pairs(rng, len(base_pool), len(head_pool), cell.k, r, same)
     breakdown = ours_breakdown(base_pool, head_pool, pairs)
     rates = {"ours": breakdown["regression"]}
     if not cell.all_methods:
-        return cell, rates, None, None
+        return cell, rates, breakdown, None
     for m, rule in PEERS.items():
         rates[m] = rate(rule, base_pool, head_pool, pairs)
     sequential = ours_sequential(base_pool, head_pool, rng, min(r, 300), same)
@@ -196,6 +197,7 @@ def run_source(
     ks: Sequence[int],
     seed: int,
     jobs: int,
+    disjoint: bool = False,
 ) -> dict[str, Any]:
     """All methods at k, and ours at every k in ks, on every level of one data source."""
     keys = sorted(levels, key=level_sort_key)
@@ -203,14 +205,15 @@ def run_source(
     cells = []
     for li, level in enumerate(keys):
         for kk in sorted({*ks, k}):
-            need_base = 2 * kk if level == BASE_LEVEL else kk
+            need_base = 2 * kk if level == BASE_LEVEL or disjoint else kk
             if n_base < need_base or len(levels[level]) < kk:
                 print(f"  {name}: level {level} has too few trials for k = {kk}", file=sys.stderr)
                 continue
-            cells.append(Cell(level, kk, kk == k, (seed, source_id, li, kk)))
+            cells.append(Cell(level, kk, kk == k, (seed, source_id, li, kk), disjoint))
     table: dict[str, dict[str, float]] = {m: {} for m in ("ours", *PEERS)}
     by_k: dict[str, dict[str, float]] = {str(kk): {} for kk in ks}
     breakdown: dict[str, dict[str, float]] = {}
+    by_k_verdicts: dict[str, dict[str, dict[str, float]]] = {}
     sequential: dict[str, dict[str, float]] = {}
     started = time.monotonic()
     with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -222,10 +225,11 @@ def run_source(
             if cell.all_methods:
                 for m, v in rates.items():
                     table[m][cell.level] = v
-            if parts is not None:
+            if cell.all_methods:
                 breakdown[cell.level] = parts
             if str(cell.k) in by_k:
                 by_k[str(cell.k)][cell.level] = rates["ours"]
+                by_k_verdicts.setdefault(str(cell.k), {})[cell.level] = parts
     return {
         "source": name,
         "levels": keys,
@@ -234,9 +238,28 @@ def run_source(
         "table": table,
         "ours_by_k": by_k,
         "ours_breakdown": breakdown,
+        "ours_by_k_verdicts": by_k_verdicts,
         "ours_sequential": sequential,
         "seconds": round(time.monotonic() - started, 1),
     }
+
+
+def shifted_levels(trials: Sequence[Trial]) -> dict[str, list[dict[str, Any]]]:
+    """Real level-0 trials with an exact effect: every latency (1 + e) times, the throughput
+    divided by it. The real noise with a known effect, which the nominal SLOWDOWN levels lack
+    (they stretch only the handler's time, so their end-to-end effect is itself measured)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for e in SIM_LEVELS:
+        level = []
+        for t in trials:
+            scaled = {k: v for k, v in t.items() if k != "histogram"}
+            scaled["throughput_rps"] = t["throughput_rps"] / (1 + e)
+            for key in ("latency_ms", "latency_hist_ms"):
+                if t.get(key):
+                    scaled[key] = {p: v * (1 + e) for p, v in t[key].items()}
+            level.append(scaled)
+        out[f"{e:g}"] = level
+    return out
 
 
 def measured_effects(
@@ -310,6 +333,57 @@ def print_source(res: dict[str, Any]) -> None:
                 f"{s['mean_trials']:.1f} trials a side (max {s['max']})"
             )
     print(f"({res['seconds']} s)")
+
+
+def print_markdown(res: dict[str, Any]) -> None:
+    """The issue's table: per method, A/A unchanged / false regression / inconclusive, then per
+    level the share detected as a regression (and, for ours, the share left inconclusive)."""
+    levels = [lv for lv in res["levels"] if lv != BASE_LEVEL]
+    print(f"\n== {res['source']}, as markdown (R = {res['r']} draws a cell) ==\n")
+    head = "| method | A/A unchanged | A/A false regression | A/A inconclusive |"
+    head += "".join(f" +{100 * float(lv):g} % detected (inconclusive) |" for lv in levels)
+    print(head)
+    print("|---|" + "---:|" * (3 + len(levels)))
+
+    def ours_line(
+        name: str,
+        cells: dict[str, dict[str, float]],
+        extra: Callable[[dict[str, float]], str] | None = None,
+    ) -> None:
+        def tag(c: dict[str, float]) -> str:
+            return f" {extra(c)}" if extra is not None else ""
+
+        aa = cells.get(BASE_LEVEL)
+        row = f"| {name} |"
+        row += (
+            f" {100 * aa['unchanged']:.1f} % | {100 * aa['regression']:.1f} % |"
+            f" {100 * aa['inconclusive']:.1f} %{tag(aa)} |"
+            if aa
+            else " n/a | n/a | n/a |"
+        )
+        for lv in levels:
+            c = cells.get(lv)
+            row += (
+                f" {100 * c['regression']:.1f} % ({100 * c['inconclusive']:.1f} %){tag(c)} |"
+                if c
+                else " n/a |"
+            )
+        print(row)
+
+    for kk, cells in sorted(res["ours_by_k_verdicts"].items(), key=lambda kv: int(kv[0])):
+        ours_line(f"ours, k = {kk}", cells)
+    if res.get("ours_sequential"):
+        ours_line(
+            f"ours, sequential {SEQ_MIN}..{SEQ_MAX}",
+            res["ours_sequential"],
+            lambda c: f"[{c['mean_trials']:.1f} trials]",
+        )
+    for method, cells in res["table"].items():
+        if method == "ours":
+            continue
+        row = f"| {method}, k = {res['k']} | n/a | {100 * cells.get(BASE_LEVEL, float('nan')):.1f} % | n/a |"
+        row += "".join(f" {100 * cells[lv]:.1f} % |" if lv in cells else " n/a |" for lv in levels)
+        print(row)
 
 
 def print_effects(effects: dict[str, dict[str, dict[str, float]]], n: dict[str, int]) -> None:
@@ -387,6 +461,20 @@ def main() -> int:
             "real data", 0, levels, args.r_real, args.k, args.ks, args.seed, args.jobs
         )
         print_source(out["real"])
+        print_markdown(out["real"])
+        out["real_shifted"] = run_source(
+            "real level-0 trials, exact effect",
+            2,
+            shifted_levels(levels[BASE_LEVEL]),
+            args.r_real,
+            args.k,
+            args.ks,
+            args.seed,
+            args.jobs,
+            disjoint=True,
+        )
+        print_source(out["real_shifted"])
+        print_markdown(out["real_shifted"])
 
     print(f"\nsimulator parameters: {params}")
     sim_rng = np.random.default_rng([args.seed, 1])
@@ -399,6 +487,7 @@ def main() -> int:
         "simulated data", 1, sim_levels, args.r_sim, args.k, args.ks, args.seed, args.jobs
     )
     print_source(out["simulated"])
+    print_markdown(out["simulated"])
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n")
     return 0

@@ -7,7 +7,8 @@ all levels (the order rotated per slot), so slow drift of the machine hits every
 All load stays on 127.0.0.1. The merged file keeps only the metrics the statistics use:
 
     {"levels": {"0": [{valid, throughput_rps, latency_ms: {p50, p90, p99, mean},
-                        error_rate, round}, ...], "0.02": [...], ...}, "meta": {...}}
+                        error_rate, round, latency_hist_ms, histogram}, ...], "0.02": [...], ...},
+     "meta": {...}}
 
 Usage (about 15 minutes with the defaults on 2 vCPU):
 
@@ -149,6 +150,8 @@ def slim(trial: dict[str, Any], round_index: int) -> dict[str, Any]:
     if hist and hist.get("count"):
         h = LogHistogram.from_json(hist)
         out["latency_hist_ms"] = {f"p{p}": h.percentile_ns(p) / 1e6 for p in (50, 90, 99)}
+        # The whole histogram, sparse: what a pooled tail estimator resamples (calibrate_tail.py).
+        out["histogram"] = h.to_json()
     return out
 
 

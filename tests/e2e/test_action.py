@@ -25,6 +25,8 @@ import yaml
 from benchaction.flow.verdict import SAME_JOB_NOTE
 from benchaction.results import validate_results
 from tests.support.action_runner import WORKSPACE_UID, ActionRun, build, leftovers
+from tests.support.artifacts import ARTIFACTS, serve_baseline
+from tests.support.documents import two_scenario_doc
 from tests.support.github_payloads import BASE, CHECK_RUNS, COMMENTS, SHA, check_run, comment
 from tests.support.paths import EXAMPLES, REPO_ROOT
 from tests.support.standin import Reply, StandIn
@@ -32,7 +34,6 @@ from tests.support.standin import Reply, StandIn
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 PAYLOADS = (EXAMPLES / "numpy-mlp" / "payloads.jsonl").read_bytes()
-ARTIFACTS = f"{BASE}/actions/artifacts"
 RUN_TIMEOUT_S = 240
 TOKEN = "ghs_e2eToken0123456789"
 
@@ -295,6 +296,38 @@ def test_ab_mode_finds_the_slowdown_of_the_head(pr_bench: PullRequestBench) -> N
         assert [t["trial"] for t in doc["scenarios"][0]["trials"]] == [0, 1, 2]
         assert [i["instance"] for i in doc["instances"]] == [0, 1, 2]
     assert head["config"]["hash"] == base["config"]["hash"]
+    pr_bench.common_checks(run)
+
+
+def test_artifact_mode_adds_head_trials_while_the_stored_base_leaves_it_undecided(
+    pr_bench: PullRequestBench,
+) -> None:
+    """Sequential trials against a stored base: the artifact is looked up before measuring, and
+    a base of two trials (fewer than the three a verdict needs) keeps every row undecided, so
+    head trials are added up to `max-trials`."""
+    pr_bench.serve_pr()
+    base = two_scenario_doc("predict", 1.0, 1.0, "c" * 40)
+    for section in base["scenarios"]:
+        section["trials"] = section["trials"][:2]
+    serve_baseline(pr_bench.github, pr_bench.event, base)
+    run = pr_bench.start(
+        {"config": "bench.yml", "github-token": TOKEN, "max-trials": "3"},
+        files={
+            "bench.yml": _bench_yml(pr_bench.port, scenarios=_predict(duration="0.5s"), trials=2),
+            "model/Dockerfile": f"FROM {pr_bench.model_image}\n",
+        },
+    )
+    run.wait(RUN_TIMEOUT_S)
+    assert run.returncode == 0, run.stdout
+    assert "sequential trials: trial 3 (up to 3)" in run.stdout
+    assert "stopping after 3: the maximum of 3 trials a side is reached" in run.stdout
+    doc = json.loads((run.workspace / ".bench-action" / "results.json").read_text())
+    validate_results(doc)
+    assert [t["trial"] for t in doc["scenarios"][0]["trials"]] == [0, 1, 2]
+    assert len(doc["instances"]) == 3 and doc["status"] == "complete"
+    assert len(pr_bench.github.calls(ARTIFACTS)) == 1  # looked up once, before measuring
+    assert run.outputs["verdict"] == "inconclusive"
+    assert "only 2 valid base trial(s)" in pr_bench.posted(COMMENTS)["body"]
     pr_bench.common_checks(run)
 
 

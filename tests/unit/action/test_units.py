@@ -16,7 +16,8 @@ from benchaction.action import placement as entrypoint
 from benchaction.action.placement import Placement
 from benchaction.config import load_config
 from benchaction.errors import Cancelled, ConfigError
-from benchaction.flow.ab import base_config, merge_documents, round_order
+from benchaction.flow.ab import base_config, round_order
+from benchaction.flow.sequential import merge_documents
 from benchaction.report import render_failure as failure_markdown
 from benchaction.results import validate_results
 from tests.support.documents import two_scenario_doc

@@ -3,67 +3,16 @@
 from __future__ import annotations
 
 import copy
-import io
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
 from benchaction.github.client import GitHubClient
+from tests.support.artifacts import ARTIFACTS, serve_baseline, serve_compare
 from tests.support.documents import two_scenario_doc
 from tests.support.github_payloads import BASE, CHECK_RUNS, COMMENTS, SHA, check_run, comment
 from tests.support.standin import Reply, StandIn
 from tests.support.verdict import report
-
-ARTIFACTS = f"{BASE}/actions/artifacts"
-
-
-def _zip(doc: dict[str, Any]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("results.json", json.dumps(doc))
-    return buf.getvalue()
-
-
-def _serve_compare(github: StandIn, event: dict[str, Any], merge_base: str) -> None:
-    base_ref = event["pull_request"]["base"]["ref"]
-    github.route(
-        "GET",
-        f"{BASE}/compare/{base_ref}...{SHA}",
-        Reply(json={"merge_base_commit": {"sha": merge_base}, "status": "ahead"}),
-    )
-
-
-def _serve_baseline(github: StandIn, event: dict[str, Any], doc: dict[str, Any]) -> None:
-    _serve_compare(github, event, "c" * 40)
-    repo_id = event["repository"]["id"]
-    art = {
-        "id": 5,
-        "node_id": "x",
-        "name": "bench-results",
-        "size_in_bytes": 1000,
-        "url": f"{github.url}{ARTIFACTS}/5",
-        "archive_download_url": f"{github.url}{ARTIFACTS}/5/zip",
-        "expired": False,
-        "digest": None,
-        "created_at": "2026-11-20T10:00:00Z",
-        "expires_at": "2027-02-20T10:00:00Z",
-        "updated_at": "2026-11-20T10:00:05Z",
-        "workflow_run": {
-            "id": 700,
-            "repository_id": repo_id,
-            "head_repository_id": repo_id,
-            "head_branch": event["pull_request"]["base"]["ref"],
-            "head_sha": "c" * 40,
-        },
-    }
-    github.route("GET", ARTIFACTS, Reply(json={"total_count": 1, "artifacts": [art]}))
-    github.route(
-        "GET",
-        f"{ARTIFACTS}/5/zip",
-        Reply(302, headers={"Location": f"{github.url}/storage/5.zip?sig=s"}),
-    )
-    github.route("GET", "/storage/5.zip", Reply(body=_zip(doc)), external=True)
 
 
 def test_regression_reaches_summary_outputs_comment_and_check(
@@ -72,7 +21,7 @@ def test_regression_reaches_summary_outputs_comment_and_check(
     event: dict[str, Any],
     tmp_path: Path,
 ) -> None:
-    _serve_baseline(github, event, two_scenario_doc("predict", 1.0, 1.0, "a" * 40))
+    serve_baseline(github, event, two_scenario_doc("predict", 1.0, 1.0, "a" * 40))
     github.route("GET", COMMENTS, Reply(json=[]))
     github.route("POST", COMMENTS, Reply(201, comment(11, "x")))
     github.route("POST", CHECK_RUNS, Reply(201, check_run(77, "failure")))
@@ -101,7 +50,7 @@ def test_fork_pr_writes_nothing_but_the_summary(
 ) -> None:
     fork = copy.deepcopy(event)
     fork["pull_request"]["head"]["repo"]["full_name"] = "mallory/Hello-World"
-    _serve_baseline(github, fork, two_scenario_doc("predict", 1.0, 1.0, "a" * 40))
+    serve_baseline(github, fork, two_scenario_doc("predict", 1.0, 1.0, "a" * 40))
     logs: list[str] = []
     out = report(
         two_scenario_doc("predict", 1.0, 1.0, "b" * 40), client, fork, tmp_path, log=logs.append
@@ -119,7 +68,7 @@ def test_no_baseline_is_inconclusive_and_neutral(
     event: dict[str, Any],
     tmp_path: Path,
 ) -> None:
-    _serve_compare(github, event, "d" * 40)
+    serve_compare(github, event, "d" * 40)
     github.route("GET", ARTIFACTS, Reply(json={"total_count": 0, "artifacts": []}))
     github.route("GET", COMMENTS, Reply(json=[]))
     github.route("POST", COMMENTS, Reply(201, comment(12, "x")))
@@ -138,7 +87,7 @@ def test_merge_base_is_preferred_and_a_422_comment_does_not_fail_the_step(
     tmp_path: Path,
 ) -> None:
     merge = "c" * 40  # _serve_baseline answers the compare call with the artifact's sha
-    _serve_baseline(github, event, two_scenario_doc("predict", 1.0, 1.0, "a" * 40))
+    serve_baseline(github, event, two_scenario_doc("predict", 1.0, 1.0, "a" * 40))
     github.route("GET", COMMENTS, Reply(json=[]))
     too_long = {
         "message": "Validation Failed",

@@ -1,0 +1,64 @@
+"""A stored baseline on the GitHub stand-in: the artifact list, its zip and the merge base."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+from tests.support.github_payloads import BASE, SHA
+from tests.support.standin import Reply, StandIn
+
+ARTIFACTS = f"{BASE}/actions/artifacts"
+
+
+def artifact_zip(doc: dict[str, Any]) -> bytes:
+    """The zip GitHub serves for an uploaded results artifact."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("results.json", json.dumps(doc))
+    return buf.getvalue()
+
+
+def serve_compare(github: StandIn, event: dict[str, Any], merge_base: str) -> None:
+    """The compare call that names the merge base of the pull request."""
+    base_ref = event["pull_request"]["base"]["ref"]
+    github.route(
+        "GET",
+        f"{BASE}/compare/{base_ref}...{SHA}",
+        Reply(json={"merge_base_commit": {"sha": merge_base}, "status": "ahead"}),
+    )
+
+
+def serve_baseline(github: StandIn, event: dict[str, Any], doc: dict[str, Any]) -> None:
+    """A base-branch run whose `bench-results` artifact holds `doc`, at the merge base."""
+    serve_compare(github, event, "c" * 40)
+    repo_id = event["repository"]["id"]
+    art = {
+        "id": 5,
+        "node_id": "x",
+        "name": "bench-results",
+        "size_in_bytes": 1000,
+        "url": f"{github.url}{ARTIFACTS}/5",
+        "archive_download_url": f"{github.url}{ARTIFACTS}/5/zip",
+        "expired": False,
+        "digest": None,
+        "created_at": "2026-11-20T10:00:00Z",
+        "expires_at": "2027-02-20T10:00:00Z",
+        "updated_at": "2026-11-20T10:00:05Z",
+        "workflow_run": {
+            "id": 700,
+            "repository_id": repo_id,
+            "head_repository_id": repo_id,
+            "head_branch": event["pull_request"]["base"]["ref"],
+            "head_sha": "c" * 40,
+        },
+    }
+    github.route("GET", ARTIFACTS, Reply(json={"total_count": 1, "artifacts": [art]}))
+    github.route(
+        "GET",
+        f"{ARTIFACTS}/5/zip",
+        Reply(302, headers={"Location": f"{github.url}/storage/5.zip?sig=s"}),
+    )
+    github.route("GET", "/storage/5.zip", Reply(body=artifact_zip(doc)), external=True)
