@@ -11,8 +11,8 @@ y_ij the value of slice j of trial i (n1 slices, n2 trials):
 
 capped at ten times the current window (when the trials agree beyond what the slices explain,
 T2² is near zero and the formula asks for ever longer windows), and the trials a side that
-resolve a change of θ at that window:
-n2 = ceil(2 (z_(1-α/2) + z_power)² (T2² + S1² / n1*) / log(1 + θ)²).
+resolve a change of θ at that window, by the comparison's own rule (`trials_needed`: the normal
+formula n2 = 2 (z_(1-α/2) + z_power)² (T2² + S1² / n1*) / log(1 + θ)², raised until t fits).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from benchaction.stats.estimate import trials_needed
 
 __all__ = ["Recommendation", "recommend"]
 
@@ -67,9 +68,8 @@ def recommend(
     c1, c2 = slice_s, max(overhead_s, slice_s)
     ideal = math.ceil(math.sqrt((c2 / c1) * (s1 / t2)))
     best = max(1, min(ideal, max_factor * n1))  # no window beyond max_factor times today's
-    z = float(stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power))
-    delta = math.log1p(threshold)
-    trials = math.ceil(2 * z**2 * (t2 + s1 / best) / delta**2)
+    noise = math.sqrt(t2 + s1 / best)  # a trial mean's sd at the recommended window
+    trials = trials_needed(noise, threshold, alpha=alpha, power=power) or max_trials
     return Recommendation(
         metric=metric,
         within_cv=math.sqrt(s1),

@@ -37,12 +37,12 @@ def test_noisy_slices_and_costly_trials_ask_for_a_longer_window() -> None:
     assert quiet.trials > noisy.trials
 
 
-def test_trial_count_follows_the_normal_formula() -> None:
+def test_trial_count_follows_the_normal_formula_raised_for_t() -> None:
     rec = recommend("p50", _two_level(0.04, 0.0001, 300, 10, 4), slice_s=1.0, overhead_s=1.0)
     assert rec is not None
     z = 1.959964 + 0.841621
     expected = 2 * z**2 * rec.between_cv**2 / math.log1p(0.05) ** 2
-    assert rec.trials == pytest.approx(expected, rel=0.05, abs=1)
+    assert expected <= rec.trials <= expected * 1.25 + 1  # t needs a little more than z
 
 
 def test_too_little_data_gives_no_recommendation() -> None:
