@@ -1,5 +1,5 @@
-"""The markdown report: per scenario, trials aggregated to a median and their spread; sweeps as a
-throughput-latency table and chart."""
+"""The markdown report: per scenario, trials aggregated to the comparison's center (the geometric
+mean) and their spread; sweeps as a throughput-latency table and chart."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from benchaction.results import (
     ScenarioResults,
     Trial,
 )
+from benchaction.stats import center
 from benchaction.stats.repetitions import recommend
 
 __all__ = [
@@ -84,7 +85,7 @@ class MetricRow:
 
     label: str
     unit: str
-    median: float | None
+    center: float | None  # as the comparison reads a side: geometric mean (mean if any is 0)
     low: float | None
     high: float | None
     cv_percent: float | None
@@ -107,7 +108,8 @@ def _row(label: str, unit: str, values: list[float], digits: int) -> MetricRow:
         return MetricRow(label, unit, None, None, None, None, digits)
     mean = statistics.fmean(values)
     cv = statistics.stdev(values) / mean * 100 if len(values) > 1 and mean > 0 else None
-    return MetricRow(label, unit, statistics.median(values), min(values), max(values), cv, digits)
+    middle = center(values, log_scale=min(values) > 0)
+    return MetricRow(label, unit, middle, min(values), max(values), cv, digits)
 
 
 def _reason(skipped: str | None) -> str | None:
@@ -234,7 +236,7 @@ def summarize_sweeps(scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
         y_label = "TTFT p99" if streaming else "latency p99"
         points = []
         for s in members:
-            by = {r.label: r.median for r in s["rows"]}
+            by = {r.label: r.center for r in s["rows"]}
             value = s["sweep"]["value"]
             points.append(
                 {

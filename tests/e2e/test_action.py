@@ -344,7 +344,8 @@ def test_ab_sequential_evidence(pr_bench: PullRequestBench, tmp_path_factory: An
     config = _bench_yml(pr_bench.port, scenarios=_predict(duration="2s"), trials=5).replace(
         "trials: 5", "trials: {min: 5, max: 12}\nbudget: 4m"
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
+    comments: list[dict[str, Any]] = []
     for arm, slowdown in (("A/A", "0"), ("+20 %", "0.2")):
         for _ in range(AB_EVIDENCE):
             started = time.monotonic()
@@ -358,9 +359,12 @@ def test_ab_sequential_evidence(pr_bench: PullRequestBench, tmp_path_factory: An
             verdict = run.outputs.get("verdict")
             assert verdict in ("regression", "improvement", "unchanged", "inconclusive"), run.stdout
             assert 5 <= len(rounds) <= 12
-            rows.append((arm, verdict, len(rounds), time.monotonic() - started))
+            wall = time.monotonic() - started
+            body = pr_bench.posted(COMMENTS)["body"]
+            rows.append({"arm": arm, "verdict": verdict, "rounds": len(rounds), "wall_s": wall})
+            comments.append({"arm": arm, "verdict": verdict, "body": body})
     out = os.environ.get("BENCHACTION_AB_EVIDENCE_OUT")
     if out:
-        Path(out).write_text(json.dumps(rows, indent=1))
+        Path(out).write_text(json.dumps({"runs": rows, "comments": comments}, indent=1))
     for row in rows:
         print(row)
