@@ -246,8 +246,8 @@ class Scenario:
 class Isolation:
     """Which cores the server and the load workers get: disjoint sets, so neither slows the other.
 
-    `auto` splits the cores this run may use (the load the highest quarter, at least one; the
-    server the rest), `off` pins nothing, `explicit` uses `server` and `load` as written (CPU
+    `auto` splits the cores this run may use, four or more (the load the highest quarter, at
+    least one; the server the rest), `off` pins nothing, `explicit` uses `server` and `load` as written (CPU
     numbers; None leaves that side unpinned).
     """
 

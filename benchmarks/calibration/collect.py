@@ -40,7 +40,7 @@ EXAMPLE = REPO / "examples" / "numpy-mlp"
 LEVELS = (0.0, 0.02, 0.05, 0.10, 0.20)
 # One trial: 1 s warmup + 3 s measured + server start; anything past this is a hang.
 INVOCATION_TIMEOUT_S = 120.0
-ISOLATION = ["auto"]  # --isolation: auto (server and load on disjoint cores) or off
+ISOLATION = ["split"]  # --isolation: split (disjoint cores, as `auto` does on 4+), auto, off
 
 CONFIG = """\
 version: 1
@@ -72,7 +72,7 @@ scenarios:
     warmup: 1s
     timeout: 5s
 trials: 1
-"""
+{isolation}"""
 
 
 def level_key(level: float) -> str:
@@ -93,8 +93,22 @@ def write_config(folder: Path, slowdown: float) -> Path:
     for name in ("server.py", "payloads.jsonl", "Dockerfile"):
         shutil.copy2(EXAMPLE / name, folder / name)
     path = folder / "bench.yml"
-    path.write_text(CONFIG.format(port=free_port(), slowdown=level_key(slowdown)))
+    path.write_text(
+        CONFIG.format(port=free_port(), slowdown=level_key(slowdown), isolation=isolation_key())
+    )
     return path
+
+
+def isolation_key() -> str:
+    """`split` pins explicitly (server: every core but the highest, load: the highest), which
+    `auto` does only from four cores on; `auto` and `off` go to the CLI flag."""
+    if ISOLATION[0] != "split":
+        return ""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        raise SystemExit("--isolation split needs two usable cores")
+    server = ",".join(map(str, cores[:-1]))
+    return f'isolation: {{server: "{server}", load: "{cores[-1]}"}}\n'
 
 
 def child_env() -> dict[str, str]:
@@ -108,7 +122,9 @@ def run_trial(config: Path, out: Path, env: dict[str, str]) -> dict[str, Any] | 
     """Run one trial through the real CLI and return its per-trial dict, or None on failure."""
     cli = Path(sys.executable).parent / "benchaction"
     command = [str(cli), "run", "-c", str(config), "--runtime", "process"]
-    command += ["--trials", "1", "-o", str(out), "-q", "--isolation", ISOLATION[0]]
+    command += ["--trials", "1", "-o", str(out), "-q"]
+    if ISOLATION[0] != "split":
+        command += ["--isolation", ISOLATION[0]]
     try:
         done = subprocess.run(
             command,
@@ -186,7 +202,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=6, help="rounds over all levels")
     parser.add_argument(
-        "--isolation", choices=("auto", "off"), default="auto", help="CPU isolation of each trial"
+        "--isolation",
+        choices=("split", "auto", "off"),
+        default="split",
+        help="CPU isolation of each trial (split: explicit disjoint sets on any core count)",
     )
     parser.add_argument(
         "--trials-per-round", type=int, default=5, help="trials of each level per round"

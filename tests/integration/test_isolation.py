@@ -93,6 +93,8 @@ def test_a_run_records_the_split_and_starts_the_container_on_its_cores(
                 "build": {"args": {"BASE_IMAGE": base_image}},
             },
             "scenarios": {"*": {"duration": "0.5s", "warmup": "0.2s"}},
+            # auto splits four cores or more; on fewer, pin explicitly (the same mechanics)
+            **({} if len(CORES) >= 4 else {"isolation": {"server": CORES[:1], "load": CORES[-1:]}}),
         },
     )
     config = dataclasses.replace(config, scenarios=config.scenarios[:1])
@@ -106,12 +108,14 @@ def test_a_run_records_the_split_and_starts_the_container_on_its_cores(
     assert outcome.error is None, outcome.error
     doc = outcome.document
     jsonschema.Draft202012Validator(results_schema()).validate(doc)
-    expected_load = list(CORES[-max(1, len(CORES) // 4) :])
-    assert doc["isolation"]["mode"] == "auto"
+    mode = "auto" if len(CORES) >= 4 else "explicit"
+    expected_load = list(CORES[-max(1, len(CORES) // 4) :] if mode == "auto" else CORES[-1:])
+    expected_server = [c for c in CORES if c not in expected_load] if mode == "auto" else [CORES[0]]
+    assert doc["isolation"]["mode"] == mode
     assert doc["isolation"]["load_cpus"] == expected_load
-    assert doc["isolation"]["server_cpus"] == [c for c in CORES if c not in expected_load]
-    assert f"network, CPUs {format_cpus(doc['isolation']['server_cpus'])})" in log.getvalue()
-    assert "CPU isolation: auto, " in render_markdown(doc)
+    assert doc["isolation"]["server_cpus"] == expected_server
+    assert f"network, CPUs {format_cpus(expected_server)})" in log.getvalue()
+    assert f"CPU isolation: {mode}, " in render_markdown(doc)
 
 
 def _process_server(port: int) -> ServerSpec:

@@ -14,8 +14,6 @@ AUTO = Isolation("auto")
 @pytest.mark.parametrize(
     ("available", "server", "load"),
     [
-        ((0, 1), (0,), (1,)),
-        ((0, 1, 2), (0, 1), (2,)),
         ((0, 1, 2, 3), (0, 1, 2), (3,)),
         (tuple(range(8)), tuple(range(6)), (6, 7)),
         (tuple(range(16)), tuple(range(12)), (12, 13, 14, 15)),
@@ -33,10 +31,20 @@ def test_auto_gives_the_load_a_quarter_at_the_top(
     assert set(plan.server or ()) | set(plan.load or ()) == set(available)
 
 
-def test_auto_on_two_cores_reads_well() -> None:
-    assert split_cpus(AUTO, [1, 0]) == CpuPlan(
-        "auto", (0,), (1,), "2 usable cores (0-1): the server gets 0, the load 1"
+def test_auto_on_four_cores_reads_well() -> None:
+    assert split_cpus(AUTO, [3, 1, 0, 2]) == CpuPlan(
+        "auto", (0, 1, 2), (3,), "4 usable cores (0-3): the server gets 0-2, the load 3"
     )
+
+
+@pytest.mark.parametrize("available", [(0, 1), (4, 5, 6)])
+def test_auto_on_two_or_three_cores_pins_nothing_and_says_why(available: tuple[int, ...]) -> None:
+    plan = split_cpus(AUTO, available)
+    assert (plan.mode, plan.server, plan.load) == ("off", None, None)
+    assert plan.reason.startswith(f"only {len(available)} usable cores")
+    assert "auto splits 4 or more" in plan.reason and "Explicit sets" in plan.reason
+    explicit = split_cpus(Isolation("explicit", (available[0],), (available[-1],)), available)
+    assert (explicit.server, explicit.load) == ((available[0],), (available[-1],))
 
 
 def test_auto_with_one_core_pins_nothing_and_says_why() -> None:
