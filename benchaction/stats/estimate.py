@@ -121,21 +121,23 @@ def trials_needed(
 
 
 def trials_to_resolve(change: Change, threshold: float) -> int | None:
-    """Trials per side after which this interval would no longer straddle a decision boundary.
+    """Trials per side after which this interval would reach the decision its estimate points to.
 
-    The interval's half-width shrinks as 1/sqrt(n); the nearest boundary is 0 (significance)
-    or +-threshold (equivalence, practical size). Always more than the trials used, since an
-    undecided interval reaches past its nearest boundary; None when the estimate sits on one.
+    The interval's half-width w shrinks as 1/sqrt(n). An estimate inside the margin points to
+    "unchanged", reached when w < margin - |estimate|; one at or past it points to a change,
+    reached when w < |estimate| (the interval then excludes 0). Hence n' = n (w / room)^2,
+    always more than the trials used (an undecided interval has w >= room); None when the
+    estimate sits on the margin, where no number of trials settles which side it is on.
     """
     if change.log_scale:
         lo, hi, est = (math.log1p(v) for v in (change.ci_low, change.ci_high, change.estimate))
-        bounds = [0.0, math.log1p(threshold), -math.log1p(threshold)]
+        margin = math.log1p(threshold)
     else:
         lo, hi, est = change.ci_low, change.ci_high, change.estimate
-        bounds = [0.0, threshold, -threshold]
+        margin = threshold
     half = (hi - lo) / 2
-    distance = min(abs(est - b) for b in bounds)
-    if half <= 0 or distance <= half * 1e-3:
+    room = margin - abs(est) if abs(est) < margin else abs(est)
+    if half <= 0 or room <= half * 1e-3:
         return None
     n = max(change.n_base, change.n_head)
-    return max(n + 1, math.ceil(n * (half / distance) ** 2))
+    return max(n + 1, math.ceil(n * (half / room) ** 2))

@@ -8,7 +8,7 @@ Every method judges the same draws. A comparison counts as a regression when any
 
     python benchmarks/calibration/calibrate.py --data benchmarks/calibration/data/real-<date>.json
         [--k 5] [--ks 3 5 10] [--r-real 1000] [--r-sim 2000] [--sim-pool 1000] [--seed 20261122]
-        [--jobs 2] [--sim-defaults] [--json out.json]
+        [--jobs 2] [--sim-defaults] [--skip-sim] [--json out.json]
 
 Without --data (or with --sim-defaults) the simulator uses SimParams() defaults, a quiet host
 with 1.5 % drift. About 3 minutes on 2 vCPU with the defaults; results are seeded per cell, so
@@ -435,6 +435,9 @@ def main() -> int:
         action="store_true",
         help="simulate with SimParams() defaults (a quiet host: 1.5 %% drift) instead of the fit",
     )
+    parser.add_argument(
+        "--skip-sim", action="store_true", help="real data only (no simulator fitted to it)"
+    )
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     parser.add_argument("--json", type=Path, help="also write all results here")
     args = parser.parse_args()
@@ -476,6 +479,10 @@ def main() -> int:
         print_source(out["real_shifted"])
         print_markdown(out["real_shifted"])
 
+    if args.skip_sim and args.data:
+        if args.json:
+            args.json.write_text(json.dumps(out, indent=1) + "\n")
+        return 0
     print(f"\nsimulator parameters: {params}")
     sim_rng = np.random.default_rng([args.seed, 1])
     sim_levels = {

@@ -15,6 +15,7 @@ from benchaction.flow.verdict import Baseline, judge, output_values
 from benchaction.report import render_comparison
 from benchaction.results import validate_results, write_results
 from benchaction.stats import (
+    Change,
     StatsSettings,
     center,
     compare_documents,
@@ -84,6 +85,23 @@ def test_trials_to_resolve_is_always_more_than_used() -> None:
     change = estimate_change([10.0, 10.2, 9.8], [10.4, 10.7, 10.3], confidence=0.9)
     needed = trials_to_resolve(change, 0.05)
     assert needed is not None and needed > 3
+
+
+def test_trials_to_resolve_aims_at_the_decision_the_estimate_points_to() -> None:
+    # An A/A-like estimate near 0 needs the interval inside the margin, not away from 0: with
+    # half-width 6 % and an estimate of +0.3 %, about n (6 / (4.88 - 0.3))^2 trials, not thousands.
+    near_zero = Change(0.003, -0.055, 0.065, 0.9, 0.1, 0.1, 12, 12, True)
+    needed = trials_to_resolve(near_zero, 0.05)
+    half = (math.log1p(0.065) - math.log1p(-0.055)) / 2
+    assert needed == math.ceil(12 * (half / (math.log1p(0.05) - math.log1p(0.003))) ** 2)
+    assert 12 < needed < 30
+    # A large estimate points to a change: the interval must clear 0.
+    big = Change(0.12, -0.01, 0.26, 0.1, 0.1, 0.1, 5, 5, True)
+    half = (math.log1p(0.26) - math.log1p(-0.01)) / 2
+    assert trials_to_resolve(big, 0.05) == math.ceil(5 * (half / math.log1p(0.12)) ** 2)
+    # Just inside the margin nothing settles it; on it, it points to a change.
+    assert trials_to_resolve(Change(0.0499, -0.1, 0.2, 0.5, 0.1, 0.1, 5, 5, True), 0.05) is None
+    assert trials_to_resolve(Change(0.05, -0.1, 0.2, 0.5, 0.1, 0.1, 5, 5, True), 0.05) == 44
 
 
 def test_the_interval_shown_is_the_one_that_decides_unchanged() -> None:
