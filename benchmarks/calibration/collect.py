@@ -185,6 +185,15 @@ def merge_raw(raw: Path) -> dict[str, list[dict[str, Any]]]:
     return levels
 
 
+def recorded_command() -> str:
+    """This invocation for the data's meta, the raw folder (a temporary path) named generically."""
+    args = list(sys.argv[1:])
+    for i, arg in enumerate(args[:-1]):
+        if arg == "--out":
+            args[i + 1] = "RAW_FOLDER"
+    return " ".join([Path(sys.argv[0]).name, *args])
+
+
 def host_meta() -> dict[str, Any]:
     """Describe the machine, since between-trial noise is a property of the host."""
     return {
@@ -228,7 +237,7 @@ def main() -> int:
         if args.out is None:
             parser.error("--merge-only needs --out (the raw results folder)")
         meta = json.loads(args.data.read_text())["meta"] if args.data.is_file() else {}
-        meta["merged_by"] = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
+        meta["merged_by"] = recorded_command()
         write_data(args.data, merge_raw(args.out), meta)
         return 0
 
@@ -262,7 +271,7 @@ def main() -> int:
     wall = time.monotonic() - started
     meta = {
         "collected_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": recorded_command(),
         "wall_time_s": round(wall, 1),
         "rounds": args.rounds,
         "trials_per_round": args.trials_per_round,

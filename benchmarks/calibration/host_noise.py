@@ -3,7 +3,8 @@
 The between-trial spread of a benchmark has two sources: the host (CPU steal, frequency,
 neighbours) and the tool. This measures the first with the reference load generator: wrk,
 repeated short runs against one running server, and against a fresh server each time, with the
-server and wrk on disjoint cores as `isolation: auto` places them. If wrk's runs spread as
+server and wrk on disjoint cores (wrk on the highest quarter, at least one; the rest for the
+server), so neither takes the other's CPU time. If wrk's runs spread as
 much as bench-action's trials, the noise is the host's and only more trials (or a quieter
 runner) can narrow a verdict.
 
@@ -48,7 +49,7 @@ def free_port() -> int:
 
 
 def cores() -> tuple[str, str]:
-    """Server and load cores as `isolation: auto` splits them (load: the highest quarter)."""
+    """Server and load cores, disjoint: the load the highest quarter (at least one)."""
     usable = sorted(os.sched_getaffinity(0))
     n_load = max(1, len(usable) // 4)
     if len(usable) < 2:
