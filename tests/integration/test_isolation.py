@@ -94,7 +94,11 @@ def test_a_run_records_the_split_and_starts_the_container_on_its_cores(
             },
             "scenarios": {"*": {"duration": "0.5s", "warmup": "0.2s"}},
             # auto splits four cores or more; on fewer, pin explicitly (the same mechanics)
-            **({} if len(CORES) >= 4 else {"isolation": {"server": CORES[:1], "load": CORES[-1:]}}),
+            **(
+                {}
+                if len(CORES) >= 4
+                else {"isolation": {"server": str(CORES[0]), "load": str(CORES[-1])}}
+            ),
         },
     )
     config = dataclasses.replace(config, scenarios=config.scenarios[:1])

@@ -95,11 +95,11 @@ def test_explicit_sets_must_be_disjoint() -> None:
 
 
 def test_the_results_section() -> None:
-    assert split_cpus(AUTO, (0, 1)).to_dict() == {
+    assert split_cpus(AUTO, (0, 1, 2, 3)).to_dict() == {
         "mode": "auto",
-        "server_cpus": [0],
-        "load_cpus": [1],
-        "reason": "2 usable cores (0-1): the server gets 0, the load 1",
+        "server_cpus": [0, 1, 2],
+        "load_cpus": [3],
+        "reason": "4 usable cores (0-3): the server gets 0-2, the load 3",
     }
     assert split_cpus(Isolation("off"), (0, 1)).to_dict()["server_cpus"] is None
 
