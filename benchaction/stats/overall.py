@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from benchaction.errors import ConfigError
 from benchaction.results import ResultsDocument, metric_by_name, trial_values
 from benchaction.stats.compare import MetricComparison, Verdict, compare_scenarios
 from benchaction.stats.estimate import center
@@ -109,6 +110,16 @@ class Comparison:
 
 
 def _check_gates(head: ResultsDocument, gates: tuple[Gate, ...]) -> list[GateResult]:
+    names = [s["name"] for s in head["scenarios"]]
+    unknown = [g for g in gates if g.scenario is not None and g.scenario not in names]
+    if unknown:  # a gate that checks nothing would pass silently
+        raise ConfigError(
+            [
+                f"gate {str(g)!r}: the head has no scenario {g.scenario!r} "
+                f"(it has: {', '.join(names) or 'none'})"
+                for g in unknown
+            ]
+        )
     out = []
     for gate in gates:
         metric = metric_by_name(gate.metric)

@@ -163,6 +163,8 @@ def test_gate_parsing() -> None:
     assert parse_gate("throughput_rps >= 100").holds(100)
     with pytest.raises(ConfigError, match="expected `\\[scenario:\\]metric<=value`"):
         parse_gate("p99 < 3")
+    with pytest.raises(ConfigError, match="unknown metric 'latency_p99'; known: throughput_rps"):
+        parse_gate("latency_p99<=1")
 
 
 def _doc(latencies_ms: list[float], *, cores: int = 2, errors: float = 0.0) -> dict:
@@ -246,6 +248,14 @@ def test_cli_compare_writes_json_and_exit_code(
     assert main(["compare", str(base), str(base)]) == 0
     assert main(["compare", str(base), str(head), "--threshold-for", "nope=0.1"]) == 2
     assert "unknown metric 'nope'" in capsys.readouterr().err
+    # A gate on an unknown metric or scenario is a usage error, not a traceback or a silent pass.
+    assert main(["compare", str(base), str(base), "--gate", "latency_p99<=1"]) == 2
+    err = capsys.readouterr().err
+    assert "gate 'latency_p99<=1': unknown metric 'latency_p99'" in err
+    assert "Traceback" not in err
+    assert main(["compare", str(base), str(base), "--gate", "nosuch:latency_p99_ms<=1"]) == 2
+    assert "the head has no scenario 'nosuch' (it has: predict, health)" in capsys.readouterr().err
+    assert main(["compare", str(base), str(base), "--gate", "predict:latency_p99_ms<=1"]) == 1
 
 
 def test_metrics_present_in_some_scenarios_only() -> None:
