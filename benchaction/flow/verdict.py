@@ -279,10 +279,22 @@ def _comment(texts: Texts, target: GitHubTarget, pr: PullRequest, log: Log) -> s
             body=texts.comment,
         )
     except PermissionDenied as exc:
-        log(f"could not comment on the pull request: {exc}")
+        log(
+            commands.command(
+                "warning",
+                f"could not comment on the pull request: {exc}",
+                {"title": "bench-action"},
+            )
+        )
         return "skipped: no permission"
     except GitHubError as exc:  # 422 and friends: the results still stand in the summary
-        log(f"could not comment on the pull request: {exc}")
+        log(
+            commands.command(
+                "warning",
+                f"could not comment on the pull request: {exc}",
+                {"title": "bench-action"},
+            )
+        )
         return f"failed: HTTP {exc.status}"
     return how
 

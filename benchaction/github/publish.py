@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from benchaction.github import commands
 from benchaction.github.client import GitHubClient, PermissionDenied
 
 __all__ = [
@@ -156,8 +157,15 @@ def _fit_summary(summary: str) -> str:
     return summary[: SUMMARY_LIMIT - len(TRUNCATED_NOTE)] + TRUNCATED_NOTE
 
 
+def _warning(message: str) -> str:
+    """A refused write as a warning annotation on the run, not a plain line in a folded group."""
+    return commands.command("warning", message, {"title": "bench-action"})
+
+
 def _status_description(conclusion: Conclusion, title: str) -> str:
-    text = f"inconclusive: {title}" if conclusion == "neutral" else title
+    # A status has no "neutral": say inconclusive, unless the title already does.
+    neutral = conclusion == "neutral" and "inconclusive" not in title
+    text = f"inconclusive: {title}" if neutral else title
     if len(text) > STATUS_DESCRIPTION_LIMIT:
         text = text[: STATUS_DESCRIPTION_LIMIT - 1] + "…"
     return text
@@ -202,8 +210,10 @@ def publish_check(
         )
     except PermissionDenied as exc:
         log(
-            f"Could not create a check run (the job needs `permissions: checks: write`): "
-            f"{exc.message}. Falling back to a commit status."
+            _warning(
+                f"Could not create a check run (the job needs `permissions: checks: write`): "
+                f"{exc.message}. Falling back to a commit status."
+            )
         )
         return _publish_status(client, base, head_sha, name, conclusion, title, log)
     run_id = int(created.json()["id"])
@@ -216,7 +226,10 @@ def publish_check(
             )
         except PermissionDenied as exc:
             log(
-                f"Check run {run_id} was created, but adding annotations was refused: {exc.message}"
+                _warning(
+                    f"Check run {run_id} was created, but adding annotations was refused: "
+                    f"{exc.message}"
+                )
             )
             break
     return "check-run"
@@ -244,9 +257,11 @@ def _publish_status(
         )
     except PermissionDenied as exc:
         log(
-            "Published neither a check run nor a commit status: the token lacks "
-            "`permissions: checks: write` and `permissions: statuses: write` "
-            f"({exc.message}). The job's exit code carries the result."
+            _warning(
+                "Published neither a check run nor a commit status: the token lacks "
+                "`permissions: checks: write` and `permissions: statuses: write` "
+                f"({exc.message}). The job's exit code carries the result."
+            )
         )
         return "none"
     return "status"

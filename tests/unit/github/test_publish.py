@@ -243,7 +243,21 @@ def test_denied_check_run_falls_back_to_status(github: StandIn, client: GitHubCl
     assert sent["description"].startswith("inconclusive: no baseline to compare against")
     assert len(sent["description"]) == 140
     (line,) = logs
+    assert line.startswith("::warning title=bench-action::")  # an annotation, not a plain line
     assert "checks: write" in line and "Resource not accessible by integration" in line
+
+
+def test_an_inconclusive_title_is_not_prefixed_twice(github: StandIn, client: GitHubClient) -> None:
+    github.route("POST", CHECK_RUNS, DENIED)
+    github.route("POST", STATUSES, Reply(201, {"id": 3, "state": "success", "context": "bench"}))
+    publish_bench_check(
+        client,
+        conclusion="neutral",
+        title="bench-action: inconclusive",
+        summary="s",
+        log=lambda _: None,
+    )
+    assert body_of(github.calls(STATUSES)[0])["description"] == "bench-action: inconclusive"
 
 
 def test_failure_status_state(github: StandIn, client: GitHubClient) -> None:
@@ -268,5 +282,6 @@ def test_both_denied_publishes_nothing(github: StandIn, client: GitHubClient) ->
         client, conclusion="success", title="ok", summary="s", log=logs.append
     )
     assert result == "none"
+    assert logs[-1].startswith("::warning title=bench-action::")
     assert "checks: write" in logs[-1] and "statuses: write" in logs[-1]
     assert "exit code" in logs[-1]
