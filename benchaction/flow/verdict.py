@@ -31,8 +31,8 @@ from benchaction.report import (
     render_failure,
     render_summary,
 )
-from benchaction.results import OUTPUT_METRICS, ResultsDocument, metric_by_name, trial_values
-from benchaction.stats import Comparison, StatsSettings, center, compare_documents
+from benchaction.results import OUTPUT_METRICS, ResultsDocument, metric_by_name
+from benchaction.stats import Comparison, StatsSettings, compare_documents, side_center
 
 __all__ = [
     "SAME_JOB_NOTE",
@@ -195,12 +195,9 @@ def output_values(comparison: Comparison | None, head: ResultsDocument) -> dict[
         return out
     first = head["scenarios"][0]
     for name in OUTPUT_METRICS:
-        metric = metric_by_name(name)
-        values = trial_values(first["trials"], metric)
-        if values:  # the same center as the table's head column
-            out[f"head-{name.replace('_', '-')}"] = (
-                f"{center(values, log_scale=metric.log_scale):.6g}"
-            )
+        value = side_center(first["trials"], metric_by_name(name))  # the table's head column
+        if value is not None:
+            out[f"head-{name.replace('_', '-')}"] = f"{value:.6g}"
     for row in comparison.rows if comparison is not None else []:
         if row.scenario == first["name"] and row.metric in OUTPUT_METRICS and row.change:
             out[f"change-{row.metric.replace('_', '-')}"] = f"{row.change.estimate:.6g}"

@@ -11,8 +11,8 @@ from typing import Any, TypedDict
 
 from benchaction.report.comparison import comparison_context
 from benchaction.report.markdown import ENV, summarize_scenarios
-from benchaction.results import ResultsDocument, metric_by_name, trial_values
-from benchaction.stats import Comparison, center
+from benchaction.results import ResultsDocument, metric_by_name
+from benchaction.stats import Comparison, side_center
 
 __all__ = ["Provenance", "comment_marker", "render_comment", "render_failure", "render_summary"]
 
@@ -43,11 +43,9 @@ def _latency_centers(doc: ResultsDocument | None) -> dict[str, list[float]]:
     """Per scenario, p50, p90 and p99 latency as the table shows them (only complete sets)."""
     out: dict[str, list[float]] = {}
     for s in doc["scenarios"] if doc is not None else []:
-        values = []
-        for p in _CHART_PERCENTILES:
-            metric = metric_by_name(f"latency_{p}_ms")
-            trials = trial_values(s["trials"], metric)
-            values.append(center(trials, log_scale=metric.log_scale) if trials else None)
+        values = [
+            side_center(s["trials"], metric_by_name(f"latency_{p}_ms")) for p in _CHART_PERCENTILES
+        ]
         if all(v is not None for v in values):
             out[s["name"]] = [float(v) for v in values if v is not None]
     return out

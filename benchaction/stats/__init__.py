@@ -11,6 +11,7 @@ from benchaction.stats.estimate import (
     Change,
     center,
     estimate_change,
+    side_center,
     trials_needed,
     trials_to_resolve,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "overall_verdict",
     "parse_gate",
     "parse_share",
+    "side_center",
     "trials_needed",
     "trials_to_resolve",
 ]

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["Change", "center", "estimate_change", "trials_needed", "trials_to_resolve"]
+from benchaction.results import MetricDef, Trial, trial_values
+
+__all__ = [
+    "Change",
+    "center",
+    "estimate_change",
+    "side_center",
+    "trials_needed",
+    "trials_to_resolve",
+]
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,13 @@ def center(values: Sequence[float], *, log_scale: bool = True) -> float:
     if log_scale:
         return float(np.exp(np.log(x).mean()))
     return float(x.mean())
+
+
+def side_center(trials: Sequence[Trial], metric: MetricDef) -> float | None:
+    """One side's `metric` as the table, outputs, gates and charts show it: the center of its
+    valid trials; None when no trial has it."""
+    values = trial_values(trials, metric)
+    return center(values, log_scale=metric.log_scale) if values else None
 
 
 def _to_scale(x: float, log_scale: bool) -> float:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchaction.errors import ConfigError
-from benchaction.results import ResultsDocument, metric_by_name, trial_values
+from benchaction.results import ResultsDocument, metric_by_name
 from benchaction.stats.compare import MetricComparison, Verdict, compare_scenarios
-from benchaction.stats.estimate import center
+from benchaction.stats.estimate import side_center
 from benchaction.stats.settings import Gate, StatsSettings
 
 __all__ = [
@@ -131,8 +131,7 @@ def _check_gates(head: ResultsDocument, gates: tuple[Gate, ...]) -> list[GateRes
             trials = s["trials"]
             if gate.scenario is None and trials and all(metric.read(t) is None for t in trials):
                 continue  # a metric this scenario does not have (no tokens, no SLO)
-            values = trial_values(s["trials"], metric)
-            value = center(values, log_scale=metric.log_scale) if values else None
+            value = side_center(s["trials"], metric)
             out.append(GateResult(gate, s["name"], value, value is not None and gate.holds(value)))
     return out
 
