@@ -275,23 +275,11 @@ def _comment(texts: Texts, target: GitHubTarget, pr: PullRequest, log: Log) -> s
             marker=texts.marker,
             body=texts.comment,
         )
-    except PermissionDenied as exc:
-        log(
-            commands.command(
-                "warning",
-                f"could not comment on the pull request: {exc}",
-                {"title": "bench-action"},
-            )
-        )
-        return "skipped: no permission"
-    except GitHubError as exc:  # 422 and friends: the results still stand in the summary
-        log(
-            commands.command(
-                "warning",
-                f"could not comment on the pull request: {exc}",
-                {"title": "bench-action"},
-            )
-        )
+    except GitHubError as exc:  # refused (403) or rejected (422): the summary still has it all
+        warning = f"could not comment on the pull request: {exc}"
+        log(commands.command("warning", warning, {"title": "bench-action"}))
+        if isinstance(exc, PermissionDenied):
+            return "skipped: no permission"
         return f"failed: HTTP {exc.status}"
     return how
 
