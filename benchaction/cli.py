@@ -26,7 +26,14 @@ from benchaction.flow.verdict import Baseline, judge
 from benchaction.progress import ProgressDisplay
 from benchaction.report import render_comparison, render_markdown
 from benchaction.results import load_results, metric_by_name
-from benchaction.stats import FAIL_ON, PRIMARY_METRICS, StatsSettings, parse_gate, parse_share
+from benchaction.stats import (
+    FAIL_ON,
+    PRIMARY_METRICS,
+    StatsSettings,
+    parse_gate,
+    parse_metrics,
+    parse_share,
+)
 from benchaction.telemetry import run_monitor, stop_on_eof
 
 __all__ = ["main"]
@@ -166,13 +173,10 @@ def _stats_settings(args: argparse.Namespace) -> StatsSettings:
 
 
 def _deciding(items: list[str]) -> tuple[str, ...]:
-    names = tuple(n.strip() for item in items for n in item.split(",") if n.strip())
-    for name in names:
-        try:
-            metric_by_name(name)
-        except KeyError as exc:
-            raise ConfigError([f"--deciding {name!r}: {exc.args[0]}"]) from None
-    return names
+    try:
+        return parse_metrics(",".join(items))
+    except ValueError as exc:
+        raise ConfigError([f"--deciding {exc}"]) from None
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

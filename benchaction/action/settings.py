@@ -18,8 +18,7 @@ from benchaction.action.context import GitHubContext, read_context, read_event
 from benchaction.config.fields import FieldError, duration
 from benchaction.errors import ConfigError
 from benchaction.flow.verdict import PublishSettings
-from benchaction.results import METRICS
-from benchaction.stats import FAIL_ON, PRIMARY_METRICS, StatsSettings, parse_share
+from benchaction.stats import FAIL_ON, PRIMARY_METRICS, StatsSettings, parse_metrics, parse_share
 
 __all__ = [
     "INPUT_DEFAULTS",
@@ -190,13 +189,11 @@ def _duration(reader: _Reader, name: str) -> float | None:
 
 
 def _metric_names(reader: _Reader, name: str) -> tuple[str, ...]:
-    value = reader.get(name)
-    names = tuple(n.strip() for n in value.split(",") if n.strip())
-    known = [m.name for m in METRICS]
-    for n in names:
-        if n not in known:
-            reader.bad(name, f"names an unknown metric {n!r}", f"use any of {', '.join(known)}")
-    return names
+    try:
+        return parse_metrics(reader.get(name))
+    except ValueError as exc:
+        reader.bad(name, str(exc), "leave it empty for the defaults")
+        return ()
 
 
 def _sweep(reader: _Reader) -> dict[str, Any] | None:

@@ -29,6 +29,7 @@ from benchaction.stats.settings import (
     Gate,
     StatsSettings,
     parse_gate,
+    parse_metrics,
     parse_share,
 )
 
@@ -52,6 +53,7 @@ __all__ = [
     "fingerprint_differences",
     "overall_verdict",
     "parse_gate",
+    "parse_metrics",
     "parse_share",
     "side_center",
     "trials_needed",

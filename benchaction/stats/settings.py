@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from benchaction.errors import ConfigError
-from benchaction.results import metric_by_name
+from benchaction.results import METRICS, metric_by_name
 
 __all__ = ["FAIL_ON", "PRIMARY_METRICS", "Gate", "StatsSettings", "parse_gate", "parse_share"]
 
@@ -58,6 +58,22 @@ def parse_gate(text: str) -> Gate:
     except KeyError as exc:
         raise ConfigError([f"gate {text!r}: {exc.args[0]}"]) from None
     return Gate(metric=m.group(2), op=m.group(3), limit=limit, scenario=m.group(1))
+
+
+def parse_metrics(text: str) -> tuple[str, ...]:
+    """Comma-separated metric names (`--deciding`, the `deciding-metrics` input), each known.
+
+    The one reader of such lists for the CLI and the action; the ValueError's message completes
+    "--deciding ..." or "input `deciding-metrics` ...".
+    """
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    known = [m.name for m in METRICS]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(
+            f"names an unknown metric {', '.join(map(repr, unknown))}; known: {', '.join(known)}"
+        )
+    return names
 
 
 def parse_share(text: str) -> float:
