@@ -190,20 +190,23 @@ class _Run:
         if base is not None:
             ab = run_ab(head, base, options, display, log=_log, sequential=sequential)
             return ab.base, ab.head, ab.error
-        stored, why = None, ""
-        if sequential is not None:
-            try:
-                baseline = self.stored_baseline()
-                stored, why = baseline.document, baseline.missing or ""
-            except GitHubError as exc:  # looked up again, and reported, when publishing
-                why = f"the baseline lookup failed: {exc}"
+        stored = self._base_to_add_trials_against(head) if sequential is not None else None
         if sequential is not None and stored is not None:
             out = add_head_trials(head, stored, options, display, sequential, log=_log)
         else:
-            if sequential is not None:
-                _log(f"sequential trials: {why}; the config's {head.trials} trial(s) run")
             out = run_benchmark(head, options, display)
         return None, out.document, out.error
+
+    def _base_to_add_trials_against(self, head: Config) -> ResultsDocument | None:
+        """Artifact mode's stored base, looked up before measuring; None (and why) without one."""
+        try:
+            baseline = self.stored_baseline()
+            why = baseline.missing or ""
+        except GitHubError as exc:  # looked up again, and reported, when publishing
+            baseline, why = Baseline.none(str(exc)), f"the baseline lookup failed: {exc}"
+        if baseline.document is None:
+            _log(f"sequential trials: {why}; the config's {head.trials} trial(s) run")
+        return baseline.document
 
     def fill_git(self, doc: ResultsDocument | None, side: str, path: Path) -> None:
         """Inside the action image there is no git: record the commit the runner names instead."""
