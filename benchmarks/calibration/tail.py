@@ -36,6 +36,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,21 +53,20 @@ PAD = 60  # buckets of room on either side of the data (1 % each)
 EFFECTS = (0.05, 0.10, 0.20)  # known slowdowns: every request of the head trials this much slower
 
 
+@dataclass(frozen=True)
 class Pool:
-    """The trials of one level as a dense trials x buckets count matrix on a shared bucket grid."""
+    """The trials of one level as a dense trials x buckets count matrix on a shared bucket grid;
+    `values` are the buckets' midpoints in ms."""
 
-    def __init__(self, counts: np.ndarray, grid: np.ndarray) -> None:
-        self.counts = counts
-        self.values = MIN_NS * np.power(GROWTH, grid + 0.5) / 1e6  # ms, the bucket midpoints
+    counts: np.ndarray
+    values: np.ndarray
 
     def thinned(self, n: int, rng: np.random.Generator) -> Pool:
         """Keep n requests of each trial, drawn without replacement."""
         if n <= 0:
             return self
         rows = [rng.multivariate_hypergeometric(c, min(n, int(c.sum()))) for c in self.counts]
-        out = Pool.__new__(Pool)
-        out.counts, out.values = np.array(rows), self.values
-        return out
+        return Pool(np.array(rows), self.values)
 
     def with_trial_cv(self, cv: float, rng: np.random.Generator) -> Pool:
         """Replace each trial's own level by a drawn one: shift its histogram so its median sits
@@ -75,10 +75,8 @@ class Pool:
         medians = (cum < np.ceil(0.5 * cum[:, -1:])).sum(axis=1)
         target = int(np.median(medians))
         shifts = target - medians + np.round(rng.normal(0, cv, medians.size) / math.log(GROWTH))
-        out = Pool.__new__(Pool)
-        out.values = self.values
-        out.counts = np.array([shift(c, int(s)) for c, s in zip(self.counts, shifts, strict=True)])
-        return out
+        moved = [shift(c, int(s)) for c, s in zip(self.counts, shifts, strict=True)]
+        return Pool(np.array(moved), self.values)
 
 
 def shift(counts: np.ndarray, buckets: int) -> np.ndarray:
@@ -96,12 +94,13 @@ def dense_pools(levels: dict[str, list[dict[str, Any]]]) -> dict[str, Pool]:
     used = np.concatenate([t["histogram"]["index"] for v in levels.values() for t in v])
     # contiguous, with room above and below: shifting a trial is then rolling its row
     grid = np.arange(max(0, int(used.min()) - PAD), int(used.max()) + PAD)
+    values = MIN_NS * np.power(GROWTH, grid + 0.5) / 1e6  # ms, the bucket midpoints
     pools = {}
     for level, trials in levels.items():
         counts = np.zeros((len(trials), grid.size), dtype=np.int64)
         for i, t in enumerate(trials):
             counts[i, np.searchsorted(grid, t["histogram"]["index"])] = t["histogram"]["count"]
-        pools[level] = Pool(counts, grid)
+        pools[level] = Pool(counts, values)
     return pools
 
 
