@@ -1,4 +1,4 @@
-"""`benchaction run | demo | compare | report | validate | gpu-monitor`: the outside world (argv, signals, files) turned into calls."""
+"""`benchaction run | demo | compare | report | validate | history | gpu-monitor`: the outside world (argv, signals, files) turned into calls."""
 
 from __future__ import annotations
 
@@ -21,8 +21,10 @@ from benchaction.errors import (
     cancel_on_signals,
     exit_code,
 )
+from benchaction.flow.history import add_run, build_dashboard, write_changes
 from benchaction.flow.measure import RunOptions, RunOutcome, new_run_id, run_benchmark
 from benchaction.flow.verdict import Baseline, judge
+from benchaction.history import RunLinks
 from benchaction.progress import ProgressDisplay
 from benchaction.report import render_comparison, render_markdown
 from benchaction.results import load_results, metric_by_name
@@ -199,6 +201,62 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def cmd_history_add(args: argparse.Namespace) -> int:
+    if args.max_runs < 1:
+        raise ConfigError([f"--max-runs {args.max_runs}: keep at least 1 run"])
+    links: RunLinks = {}
+    if args.key:
+        links["key"] = args.key
+    if args.url:
+        links["url"] = args.url
+    note = add_run(Path(args.results), Path(args.store), max_runs=args.max_runs, links=links)
+    for line in note.notes:
+        print(f"note: {line}", file=sys.stderr)
+    print(note.line(args.store))
+    return ExitCode.OK
+
+
+def cmd_history_build(args: argparse.Namespace) -> int:
+    index = build_dashboard(Path(args.store), Path(args.output), title=args.title)
+    print(f"dashboard: {index}")
+    return ExitCode.OK
+
+
+def cmd_history_changes(args: argparse.Namespace) -> int:
+    data = write_changes(Path(args.store), Path(args.json))
+    for config in data["configs"]:
+        print(f"{config['config']}: {config['runs']} run(s), {len(config['changes'])} change(s)")
+        if config["note"]:
+            print(f"  note: {config['note']}")
+        for change in config["changes"]:
+            print(f"  {change['date'][:10]} {change['scenario']}: {change['text']}")
+    return ExitCode.OK
+
+
+def _history_parser(sub: Any) -> None:
+    hist = sub.add_parser("history", help="keep main's runs, find change points, build a dashboard")
+    hsub = hist.add_subparsers(dest="history_command", required=True)
+    store_help = "folder of history files, one <config>.json each"
+    add = hsub.add_parser("add", help="add a results.json to the store (the same run only once)")
+    add.add_argument("results", help="a complete results.json")
+    add.add_argument("--store", required=True, help=store_help)
+    add.add_argument(
+        "--max-runs", type=int, default=500, help="keep at most this many runs (default 500)"
+    )
+    add.add_argument("--key", help="the run's key (default: derived from the results)")
+    add.add_argument("--url", help="link to the run, shown on the dashboard")
+    add.set_defaults(func=cmd_history_add)
+    build = hsub.add_parser("build", help="write the static dashboard (index.html and its data)")
+    build.add_argument("--store", required=True, help=store_help)
+    build.add_argument("-o", "--output", required=True, help="folder for the site")
+    build.add_argument("--title", default="bench-action history", help="the page title")
+    build.set_defaults(func=cmd_history_build)
+    changes = hsub.add_parser("changes", help="find change points (E-divisive means) per series")
+    changes.add_argument("--store", required=True, help=store_help)
+    changes.add_argument("--json", required=True, metavar="OUT", help="write the changes here")
+    changes.set_defaults(func=cmd_history_changes)
+
+
 def cmd_gpu_monitor(args: argparse.Namespace) -> int:
     """Stream GPU samples as JSON lines to stdout until stdin closes, a signal, or --max-seconds."""
     if args.rate <= 0 or (args.max_seconds is not None and args.max_seconds <= 0):
@@ -302,6 +360,8 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("-c", "--config", default="bench.yml")
     val.add_argument("--profile")
     val.set_defaults(func=cmd_validate)
+
+    _history_parser(sub)
 
     mon = sub.add_parser(
         "gpu-monitor", help="stream GPU samples (NVML) to stdout as JSON lines, for the action"

@@ -3,7 +3,8 @@
     BenchActionError          a message written for the person running the benchmark
     ├── ConfigError           bench.yml, an input or a flag is wrong (exit 2)
     ├── ServingError          the model server could not be built, started or reached (exit 1)
-    └── ResultsError          a results document is unreadable or of another schema (exit 1)
+    ├── ResultsError          a results document is unreadable or of another schema (exit 1)
+    └── HistoryError          a history store is unreadable, foreign or newer; nothing is lost (exit 1)
     Cancelled                 SIGINT/SIGTERM: unwinds like Ctrl-C so every `finally` cleans up (130)
 
 Anything else is a bug and keeps its traceback.
@@ -23,6 +24,7 @@ __all__ = [
     "Cancelled",
     "ConfigError",
     "ExitCode",
+    "HistoryError",
     "ResultsError",
     "ServingError",
     "cancel_on_signals",
@@ -59,6 +61,10 @@ class ServingError(BenchActionError):
 
 class ResultsError(BenchActionError):
     """A results document is unreadable, of another schema version, or fails its schema."""
+
+
+class HistoryError(BenchActionError):
+    """A history store cannot be read or written as asked; what it holds is left as it was."""
 
 
 class Cancelled(KeyboardInterrupt):

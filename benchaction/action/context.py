@@ -26,10 +26,27 @@ class GitHubContext:
     sha: str
     event: Mapping[str, Any] | None = None
     ref_name: str | None = None
+    event_name: str | None = None
+    ref: str | None = None
 
     @property
     def pull_request(self) -> PullRequest | None:
         return pull_request_from_event(self.event) if self.event else None
+
+    @property
+    def default_branch(self) -> str:
+        """The repository's default branch, from the event (main when the event lacks it)."""
+        repo = (self.event or {}).get("repository") or {}
+        return str(repo.get("default_branch") or "main")
+
+    @property
+    def on_main(self) -> bool:
+        """A run of the default branch itself (a push, the manual full run, a schedule): the
+        runs that join the history."""
+        return (
+            self.event_name in ("push", "workflow_dispatch", "schedule")
+            and self.ref == f"refs/heads/{self.default_branch}"
+        )
 
 
 def read_event(env: Mapping[str, str], problems: list[str]) -> dict[str, Any] | None:
@@ -73,5 +90,7 @@ def read_context(
         sha=env.get("GITHUB_SHA", ""),
         event=event,
         ref_name=env.get("GITHUB_REF_NAME") or None,
+        event_name=env.get("GITHUB_EVENT_NAME") or None,
+        ref=env.get("GITHUB_REF") or None,
     )
     return context, None

@@ -29,18 +29,21 @@ from benchaction.errors import (
     cancel_on_signals,
 )
 from benchaction.flow.ab import base_config, run_ab
+from benchaction.flow.main_history import MainHistory
 from benchaction.flow.measure import RunOptions, new_run_id, run_benchmark
 from benchaction.flow.sequential import Sequential, add_head_trials
 from benchaction.flow.verdict import (
     Baseline,
     Channels,
     GitHubTarget,
+    Verdict,
     failure,
     github_baseline,
     judge,
     publish,
 )
 from benchaction.github import GitHubClient, GitHubError, commands
+from benchaction.history import RunLinks
 from benchaction.progress import ProgressDisplay
 from benchaction.report import render_markdown
 from benchaction.results import ResultsDocument, write_results
@@ -74,6 +77,8 @@ class _Run:
         self.s = settings
         self.stats = settings.stats  # with the looks of sequential trials, once configs are read
         self._baseline: Baseline | None = None
+        self._found_artifact: Baseline | None = None
+        self.history: MainHistory | None = None
         self.environment = environment
         self.placement = placement
         self.docker = client
@@ -91,6 +96,14 @@ class _Run:
             else None
         )
         self.run_url = self.target.run_url if self.target is not None else None
+        if self.target is not None and ctx is not None and settings.history.store != "off":
+            self.history = MainHistory(
+                self.target,
+                settings.history,
+                main_branch=ctx.default_branch,
+                artifact_name=settings.publish.artifact_name,
+                log=_log,
+            )
         self.run_id = new_run_id(f"gh{ctx.run_id}-{ctx.run_attempt}" if ctx else "gh")
         self.channels = Channels(
             summary_path=settings.summary_path,
@@ -117,14 +130,32 @@ class _Run:
             decided=lambda b, h: compare_documents(b, h, stats).decided,
         )
 
-    def stored_baseline(self) -> Baseline:
-        """Artifact mode's base: the newest base-branch artifact, looked up once per run."""
+    def baseline_for(self, head: ResultsDocument) -> Baseline:
+        """Artifact mode's base, looked up once: main's comparable runs since its last change
+        point (pooled) when the history has them, else the newest base-branch artifact."""
         if self._baseline is None:
-            if self.target is None:
-                self._baseline = Baseline.none("not in a GitHub Actions job: no baseline artifact")
-            else:
-                self._baseline = github_baseline(self.target, self.s.publish.artifact_name, _log)
+            self._baseline = self._history_baseline(head) or self._artifact_baseline(head)
         return self._baseline
+
+    def _history_baseline(self, head: ResultsDocument) -> Baseline | None:
+        if self.history is None:
+            return None
+        return self.history.baseline(head, self.stats.primary)
+
+    def _artifact_baseline(self, head: ResultsDocument) -> Baseline:
+        ctx = self.s.github
+        if self.target is None or ctx is None:
+            return Baseline.none("not in a GitHub Actions job: no baseline artifact")
+        if ctx.on_main:
+            return Baseline.none(
+                f"a run of {ctx.default_branch}: it is compared with {ctx.default_branch}'s "
+                "earlier runs in the history, and none is comparable yet"
+            )
+        found = self._artifact()
+        line = self.history.main_line(head, self.stats.primary) if self.history else None
+        if found.provenance is not None and line:
+            return dataclasses.replace(found, provenance={**found.provenance, "history": line})
+        return found
 
     def output(self, name: str, value: str) -> None:
         if self.s.output_path is not None:
@@ -190,23 +221,43 @@ class _Run:
         if base is not None:
             ab = run_ab(head, base, options, display, log=_log, sequential=sequential)
             return ab.base, ab.head, ab.error
-        stored = self._base_to_add_trials_against(head) if sequential is not None else None
-        if sequential is not None and stored is not None:
-            out = add_head_trials(head, stored, options, display, sequential, log=_log)
+        if sequential is not None and self._has_stored_base(head):
+            base_for = self._base_document
+            out = add_head_trials(head, base_for, options, display, sequential, log=_log)
         else:
             out = run_benchmark(head, options, display)
         return None, out.document, out.error
 
-    def _base_to_add_trials_against(self, head: Config) -> ResultsDocument | None:
-        """Artifact mode's stored base, looked up before measuring; None (and why) without one."""
+    def _has_stored_base(self, head: Config) -> bool:
+        """Whether artifact mode has a base to add trials against (main's history or an artifact);
+        without one the config's trials run, and the log says why."""
+        if self.history is not None and self.history.runs(head.name):
+            return True
+        if self.target is None or self.s.github is None or self.s.github.on_main:
+            _log(f"sequential trials: no stored base; the config's {head.trials} trial(s) run")
+            return False
         try:
-            baseline = self.stored_baseline()
-            why = baseline.missing or ""
+            found = self._artifact()
+            why = found.missing or ""
         except GitHubError as exc:  # looked up again, and reported, when publishing
-            baseline, why = Baseline.none(str(exc)), f"the baseline lookup failed: {exc}"
-        if baseline.document is None:
+            found, why = Baseline.none(str(exc)), f"the baseline lookup failed: {exc}"
+        if found.document is None:
             _log(f"sequential trials: {why}; the config's {head.trials} trial(s) run")
-        return baseline.document
+        return found.document is not None
+
+    def _artifact(self) -> Baseline:
+        """The newest base-branch artifact, looked up once (a GitHubError is not kept)."""
+        if self._found_artifact is None:
+            assert self.target is not None
+            self._found_artifact = github_baseline(self.target, self.s.publish.artifact_name, _log)
+        return self._found_artifact
+
+    def _base_document(self, head: ResultsDocument) -> ResultsDocument | None:
+        try:
+            return self.baseline_for(head).document
+        except GitHubError as exc:  # looked up again, and reported, when publishing
+            _log(f"sequential trials: the baseline lookup failed: {exc}")
+            return None
 
     def fill_git(self, doc: ResultsDocument | None, side: str, path: Path) -> None:
         """Inside the action image there is no git: record the commit the runner names instead."""
@@ -221,6 +272,19 @@ class _Run:
                 doc["git"] = {"sha": base["sha"], "ref": base.get("ref"), "dirty": False}
         if doc.get("git") is not None:
             write_results(doc, path)
+
+    def keep_history(self, head: ResultsDocument, result: Verdict) -> None:
+        """A run of the default branch joins the history, and may open or close the alert."""
+        ctx = self.s.github
+        if self.history is None or ctx is None or not ctx.on_main or self.target is None:
+            return
+        links: RunLinks = {
+            "key": f"gh-{ctx.run_id}",
+            "url": self.target.run_url,
+            "commit_url": f"{ctx.server_url}/{ctx.repository}/commit/{ctx.sha}",
+        }
+        with commands.group("History and alert"):
+            self.history.keep_run(head, result, self.stats, links)
 
     def fail(
         self, title: str, detail: str, partial: ResultsDocument | None, config_name: str
@@ -245,7 +309,7 @@ class _Run:
             )
         try:
             with commands.group("Publish to GitHub") if self.target else contextlib.nullcontext():
-                baseline = Baseline.same_job(base) if base is not None else self.stored_baseline()
+                baseline = Baseline.same_job(base) if base is not None else self.baseline_for(head)
                 result = judge(head, baseline, self.stats, run_url=self.run_url)
                 published = publish(result.texts, self.channels, _log)
         except GitHubError as exc:  # retries used up: the summary and outputs are written
@@ -253,6 +317,7 @@ class _Run:
             return ExitCode.FAILED
         if self.target is not None:
             _log(f"comment: {published.comment}; check: {published.check}")
+        self.keep_history(head, result)
         c = result.comparison
         _log(f"verdict: {c.verdict}{' (fails the gate)' if c.failed else ''}")
         return ExitCode.FAILED if c.failed else ExitCode.OK

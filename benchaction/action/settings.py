@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from benchaction.action.context import GitHubContext, read_context, read_event
 from benchaction.config.fields import FieldError, duration
 from benchaction.errors import ConfigError
+from benchaction.flow.main_history import STORES, HistorySettings
 from benchaction.flow.verdict import PublishSettings
 from benchaction.stats import FAIL_ON, PRIMARY_METRICS, StatsSettings, parse_metrics, parse_share
 
@@ -52,6 +53,11 @@ INPUT_DEFAULTS: dict[str, str] = {
     "comment": "true",
     "check": "true",
     "results-dir": ".bench-action",
+    "history": "branch",
+    "history-branch": "bench-history",
+    "history-max-runs": "500",
+    "history-baseline-runs": "10",
+    "alert": "true",
 }
 """Every input action.yml declares, with its default there (the token's is an expression)."""
 
@@ -59,6 +65,7 @@ REQUIRED = ("config", "mode", "baseline-artifact", "fail-on", "threshold", "resu
 DEFAULT_WORKSPACE = "/github/workspace"
 _TRUE, _FALSE = ("true", "True", "TRUE"), ("false", "False", "FALSE")
 _ARTIFACT_FORBIDDEN = set('":<>|*?\\/\r\n')
+_BRANCH_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 _SWEEP_RE = re.compile(r"^\s*(?:(concurrency|rate)\s*:)?\s*([0-9.,\s]+)$")
 
 
@@ -88,6 +95,7 @@ class ActionSettings:
     not_github_reason: str | None = None
     max_trials: int | None = None  # sequential: trials (A/B rounds) added while undecided
     budget_s: float | None = None
+    history: HistorySettings = field(default_factory=HistorySettings)
 
     @property
     def results_rel(self) -> str:
@@ -186,6 +194,32 @@ def _duration(reader: _Reader, name: str) -> float | None:
     except FieldError as exc:
         reader.bad(name, str(exc), "e.g. `20m` or `90s`")
         return None
+
+
+def _count(reader: _Reader, name: str, least: int) -> int:
+    value = reader.get(name)
+    if not value.isdigit() or int(value) < least:
+        reader.bad(name, f"must be a whole number of at least {least}, got {value!r}", "e.g. `10`")
+        return int(INPUT_DEFAULTS[name])
+    return int(value)
+
+
+def _history(reader: _Reader) -> HistorySettings:
+    store = reader.choice("history", STORES)
+    branch = reader.get("history-branch")
+    if not _BRANCH_RE.fullmatch(branch) or ".." in branch or branch.endswith((".lock", "/")):
+        reader.bad(
+            "history-branch",
+            f"is not a usable branch name: {branch!r}",
+            "use a plain name such as `bench-history` (no spaces, no `refs/`, no `..`)",
+        )
+    return HistorySettings(
+        store="branch" if store == "branch" else "artifacts" if store == "artifacts" else "off",
+        branch=branch,
+        max_runs=_count(reader, "history-max-runs", 1),
+        pool_runs=_count(reader, "history-baseline-runs", 0),
+        alert=reader.boolean("alert"),
+    )
 
 
 def _metric_names(reader: _Reader, name: str) -> tuple[str, ...]:
@@ -289,6 +323,7 @@ def read_settings(env: Mapping[str, str]) -> ActionSettings:
     fail_on = reader.choice("fail-on", FAIL_ON)
     threshold = reader.share("threshold")
     comment, check = reader.boolean("comment"), reader.boolean("check")
+    history = _history(reader)
     results_dir = reader.workspace_path("results-dir", workspace, folder=True, must_exist=False)
     token = reader.get("github-token")
     if token.startswith("${{"):
@@ -319,4 +354,5 @@ def read_settings(env: Mapping[str, str]) -> ActionSettings:
         not_github_reason=why,
         max_trials=max_trials,
         budget_s=budget,
+        history=history,
     )

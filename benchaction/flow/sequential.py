@@ -101,7 +101,7 @@ def stop_reason(
 
 def add_head_trials(
     head: Config,
-    base: ResultsDocument,
+    base_for: Callable[[ResultsDocument], ResultsDocument | None],
     options: RunOptions,
     display: ProgressDisplay,
     sequential: Sequential,
@@ -110,8 +110,9 @@ def add_head_trials(
     clock: Callable[[], float] = time.monotonic,
 ) -> RunOutcome:
     """Artifact mode: the config's trials, then one head trial (a fresh server) at a time while
-    the comparison with the stored `base` is undecided. The merged document is rewritten after
-    every trial, so a failure or a cancel keeps what was measured."""
+    the comparison with the stored base (`base_for(head)`: an artifact, or main's pooled runs,
+    which depend on the head's setup) is undecided. The merged document is rewritten after every
+    trial, so a failure or a cancel keeps what was measured."""
     started = clock()
     first = run_benchmark(head, options, display)
     docs = [first.document]
@@ -122,7 +123,7 @@ def add_head_trials(
     with tempfile.TemporaryDirectory(prefix="bench-seq-") as scratch:
         while error is None:
             trials = len(docs) - 1 + head.trials
-            why = stop_reason(sequential, base, merged, clock() - started, trials)
+            why = stop_reason(sequential, base_for(merged), merged, clock() - started, trials)
             if why is not None:
                 log(f"sequential trials: stopping after {trials}: {why}")
                 break

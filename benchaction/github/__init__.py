@@ -3,7 +3,13 @@
 Nothing here compares or renders; `flow.verdict` hands these functions finished texts.
 """
 
-from benchaction.github.baseline import BaselineResult, Provenance, find_baseline
+from benchaction.github.baseline import (
+    BaselineResult,
+    Provenance,
+    RecentResults,
+    find_baseline,
+    recent_results,
+)
 from benchaction.github.client import (
     GitHubClient,
     GitHubError,
@@ -34,9 +40,11 @@ __all__ = [
     "Provenance",
     "PullRequest",
     "RateLimited",
+    "RecentResults",
     "find_baseline",
     "publish_check",
     "pull_request_from_event",
+    "recent_results",
     "should_write",
     "upsert_comment",
 ]

@@ -32,7 +32,14 @@ from benchaction.github.client import (
 )
 from benchaction.results import ResultsDocument, validate_results
 
-__all__ = ["MAX_CANDIDATES", "BaselineResult", "Provenance", "find_baseline"]
+__all__ = [
+    "MAX_CANDIDATES",
+    "BaselineResult",
+    "Provenance",
+    "RecentResults",
+    "find_baseline",
+    "recent_results",
+]
 
 # How many matching artifacts to try before giving up (each costs a download).
 MAX_CANDIDATES = 3
@@ -106,16 +113,7 @@ def find_baseline(
                 if tried >= MAX_CANDIDATES:
                     break
                 continue
-            run = artifact["workflow_run"]
-            provenance = Provenance(
-                run_id=int(run["id"]),
-                run_url=f"{server_url.rstrip('/')}/{repository}/actions/runs/{int(run['id'])}",
-                branch=str(run["head_branch"]),
-                sha=str(run["head_sha"]),
-                created_at=str(artifact.get("created_at") or ""),
-                artifact_id=int(artifact["id"]),
-                artifact_name=str(artifact.get("name") or artifact_name),
-            )
+            provenance = _provenance(artifact, repository, server_url, artifact_name)
             return BaselineResult(document, provenance, None, tuple(skipped))
     except GitHubError as exc:
         return _no_baseline(_api_reason(exc, repository), skipped)
@@ -131,6 +129,70 @@ def find_baseline(
         f"on {seen['pages']} page(s))",
         skipped,
     )
+
+
+@dataclass(frozen=True)
+class RecentResults:
+    """A branch's latest results documents, newest first, with what was passed over and why."""
+
+    found: tuple[tuple[ResultsDocument, Provenance], ...]
+    skipped: tuple[str, ...]
+    reason: str | None  # set when the listing itself failed
+
+
+def _provenance(
+    artifact: dict[str, Any], repository: str, server_url: str, name: str
+) -> Provenance:
+    run = artifact["workflow_run"]
+    return Provenance(
+        run_id=int(run["id"]),
+        run_url=f"{server_url.rstrip('/')}/{repository}/actions/runs/{int(run['id'])}",
+        branch=str(run["head_branch"]),
+        sha=str(run["head_sha"]),
+        created_at=str(artifact.get("created_at") or ""),
+        artifact_id=int(artifact["id"]),
+        artifact_name=str(artifact.get("name") or name),
+    )
+
+
+def recent_results(
+    client: GitHubClient,
+    *,
+    repository: str,
+    repository_id: int,
+    branch: str,
+    artifact_name: str,
+    limit: int,
+    server_url: str = "https://github.com",
+    results_file: str = "results.json",
+    max_pages: int = 10,
+) -> RecentResults:
+    """Up to `limit` usable results documents of `branch` runs (one a run, newest first): the
+    read-only history, rebuilt from artifacts. Never raises for a GitHub or artifact problem."""
+    found: list[tuple[ResultsDocument, Provenance]] = []
+    skipped: list[str] = []
+    runs: set[int] = set()
+    seen = {"pages": 0, "artifacts": 0}
+    listing = _matching_artifacts(
+        client, repository, repository_id, branch, artifact_name, max_pages, seen
+    )
+    try:
+        for artifact in listing:
+            run_id = int(artifact["workflow_run"]["id"])
+            if run_id in runs:
+                continue
+            try:
+                document = _read_artifact(client, repository, artifact, results_file)
+            except _Unusable as exc:
+                skipped.append(f"{_label(artifact)}: {exc}")
+                continue
+            runs.add(run_id)
+            found.append((document, _provenance(artifact, repository, server_url, artifact_name)))
+            if len(found) >= limit:
+                break
+    except GitHubError as exc:
+        return RecentResults(tuple(found), tuple(skipped), _api_reason(exc, repository))
+    return RecentResults(tuple(found), tuple(skipped), None)
 
 
 def _no_baseline(reason: str, skipped: list[str]) -> BaselineResult:

@@ -3,6 +3,7 @@
 Jinja2 templates under report/templates; every function takes data and returns text.
 """
 
+from benchaction.report.alert import alert_state, render_alert, render_recovery
 from benchaction.report.comment import (
     Provenance,
     comment_marker,
@@ -15,11 +16,14 @@ from benchaction.report.markdown import render_markdown, summarize_scenarios
 
 __all__ = [
     "Provenance",
+    "alert_state",
     "comment_marker",
+    "render_alert",
     "render_comment",
     "render_comparison",
     "render_failure",
     "render_markdown",
+    "render_recovery",
     "render_summary",
     "summarize_scenarios",
 ]

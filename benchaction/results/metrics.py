@@ -34,8 +34,17 @@ class MetricDef:
     unit: str
     higher_is_better: bool
     log_scale: bool
-    read: Callable[[Trial], float | None]
+    reader: Callable[[Trial], float | None]
     default_threshold: float | None = None  # None: the global threshold applies
+
+    def read(self, trial: Trial) -> float | None:
+        """The metric of one trial; a trial pooled from the history carries its values, not
+        histograms."""
+        stored = trial.get("values")
+        if isinstance(stored, Mapping):
+            value = stored.get(self.name)
+            return None if value is None else float(value)
+        return self.reader(trial)
 
 
 def _histogram_percentile(p: float, *path: str) -> Callable[[Trial], float | None]:

@@ -88,7 +88,7 @@ def _add(tmp_path: Path, sequential: Sequential) -> tuple[ResultsDocument, list[
         base = run_benchmark(config, RunOptions(tmp_path / "base", "base"), display).document
         out = add_head_trials(
             config,
-            base,
+            lambda head: base,
             RunOptions(tmp_path / "head", "head"),
             display,
             sequential,
