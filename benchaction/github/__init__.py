@@ -1,9 +1,11 @@
-"""GitHub access: REST client, baseline lookup, publishing text it is given, workflow file commands.
+"""GitHub access: REST client, baseline lookup, publishing text it is given, workflow file commands,
+files on a branch (the history store) and the sticky alert issue.
 
 Nothing here compares or renders; `flow.verdict` hands these functions finished texts.
 """
 
 from benchaction.github.baseline import BaselineResult, Provenance, find_baseline
+from benchaction.github.branch_files import BranchFiles, FileVersion, WriteConflict
 from benchaction.github.client import (
     GitHubClient,
     GitHubError,
@@ -12,6 +14,8 @@ from benchaction.github.client import (
     PermissionDenied,
     RateLimited,
 )
+from benchaction.github.identity import JOB_TOKEN_LOGIN, token_login
+from benchaction.github.issues import IssueRef, StickyIssue, alert_marker
 from benchaction.github.publish import (
     COMMENT_LIMIT,
     Conclusion,
@@ -24,19 +28,27 @@ from benchaction.github.publish import (
 
 __all__ = [
     "COMMENT_LIMIT",
+    "JOB_TOKEN_LOGIN",
     "BaselineResult",
+    "BranchFiles",
     "Conclusion",
+    "FileVersion",
     "GitHubClient",
     "GitHubError",
     "Gone",
+    "IssueRef",
     "NotFound",
     "PermissionDenied",
     "Provenance",
     "PullRequest",
     "RateLimited",
+    "StickyIssue",
+    "WriteConflict",
+    "alert_marker",
     "find_baseline",
     "publish_check",
     "pull_request_from_event",
     "should_write",
+    "token_login",
     "upsert_comment",
 ]
