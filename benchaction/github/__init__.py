@@ -1,4 +1,5 @@
-"""GitHub access: REST client, baseline lookup, publishing text it is given, workflow file commands.
+"""GitHub access: REST client, baseline lookup, publishing text it is given, workflow file commands,
+files on a branch (the history store) and the sticky alert issue.
 
 Nothing here compares or renders; `flow.verdict` hands these functions finished texts.
 """
@@ -10,6 +11,7 @@ from benchaction.github.baseline import (
     find_baseline,
     recent_results,
 )
+from benchaction.github.branch_files import BranchFiles, FileVersion, WriteConflict
 from benchaction.github.client import (
     GitHubClient,
     GitHubError,
@@ -18,6 +20,8 @@ from benchaction.github.client import (
     PermissionDenied,
     RateLimited,
 )
+from benchaction.github.identity import JOB_TOKEN_LOGIN, token_login
+from benchaction.github.issues import IssueRef, StickyIssue, alert_marker
 from benchaction.github.publish import (
     COMMENT_LIMIT,
     Conclusion,
@@ -30,21 +34,29 @@ from benchaction.github.publish import (
 
 __all__ = [
     "COMMENT_LIMIT",
+    "JOB_TOKEN_LOGIN",
     "BaselineResult",
+    "BranchFiles",
     "Conclusion",
+    "FileVersion",
     "GitHubClient",
     "GitHubError",
     "Gone",
+    "IssueRef",
     "NotFound",
     "PermissionDenied",
     "Provenance",
     "PullRequest",
     "RateLimited",
     "RecentResults",
+    "StickyIssue",
+    "WriteConflict",
+    "alert_marker",
     "find_baseline",
     "publish_check",
     "pull_request_from_event",
     "recent_results",
     "should_write",
+    "token_login",
     "upsert_comment",
 ]

@@ -22,7 +22,9 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "RateLimited",
+    "graphql_url_for",
     "permission_hint",
+    "repo_path",
 ]
 
 API_VERSION = "2022-11-28"
@@ -37,6 +39,11 @@ FORK_HINT = "pull requests from forks get a read-only GITHUB_TOKEN, so writes fa
 PERMISSION_TABLE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"/actions/"), "actions: read"),
     (re.compile(r"/issues/(\d+/comments|comments/\d+)"), "pull-requests: write (or issues: write)"),
+    (re.compile(r"/issues(/\d+)?$"), "issues: write"),
+    (
+        re.compile(r"/contents/|/git/(blobs|trees|commits|refs)"),
+        "contents: write (main-branch runs push the history to its branch)",
+    ),
     (re.compile(r"/check-runs"), "checks: write"),
     (re.compile(r"/statuses/"), "statuses: write"),
 )
@@ -79,6 +86,22 @@ def permission_hint(path: str) -> str:
     else:
         need = "the token lacks the permission this endpoint needs (see the job's `permissions:`)"
     return f"{need}; {FORK_HINT}"
+
+
+def repo_path(repository: str) -> str:
+    """`/repos/owner/name` for `owner/name`; refuses anything else so URLs stay well formed."""
+    owner, sep, name = repository.partition("/")
+    if not sep or not owner or not name or "/" in name:
+        raise ValueError(f"repository must be 'owner/name', got {repository!r}")
+    return f"/repos/{owner}/{name}"
+
+
+def graphql_url_for(api_url: str) -> str:
+    """GraphQL endpoint next to a REST base: `https://api.github.com/graphql`, GHES `/api/graphql`."""
+    base = api_url.rstrip("/")
+    if base.endswith("/api/v3"):
+        return base[: -len("v3")] + "graphql"
+    return base + "/graphql"
 
 
 def _github_message(response: requests.Response) -> str:
@@ -125,8 +148,10 @@ class GitHubClient:
         max_wait_s: float = 60.0,
         clock: Callable[[], float] = time.time,
         backoff_s: float = 1.0,
+        graphql_url: str | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        self.graphql_url = graphql_url or graphql_url_for(self.api_url)
         self._token = token or None
         self._session = session or requests.Session()
         self.max_retries = max_retries
@@ -173,6 +198,27 @@ class GitHubClient:
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET and decode the JSON body."""
         return self.request("GET", path, params=params).json()
+
+    def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> Any:
+        """POST one GraphQL query; its `data`, or a GitHubError naming GitHub's first error."""
+        sent_headers = self._headers({"Accept": "application/json"})
+        shown = urlsplit(self.graphql_url).path
+        payload = {"query": query, "variables": dict(variables or {})}
+
+        def send() -> requests.Response:
+            return self._session.post(self.graphql_url, json=payload, headers=sent_headers)
+
+        response = self._with_retries("POST", shown, send)
+        try:
+            body = response.json()
+        except ValueError:
+            raise GitHubError(response.status_code, "answer is not JSON", "POST", shown) from None
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if errors or not isinstance(body, dict) or "data" not in body:
+            first = errors[0].get("message") if errors and isinstance(errors[0], dict) else None
+            text = self._scrub(str(first or "answer has no data"))
+            raise GitHubError(response.status_code, text, "POST", shown)
+        return body["data"]
 
     def paginate(
         self, path: str, params: Mapping[str, Any] | None, item_key: str | None

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from benchaction.github import commands
-from benchaction.github.client import GitHubClient, PermissionDenied
+from benchaction.github.client import GitHubClient, PermissionDenied, repo_path
+from benchaction.github.identity import JOB_TOKEN_LOGIN, token_login
 
 __all__ = [
     "ANNOTATIONS_PER_REQUEST",
@@ -30,7 +31,7 @@ __all__ = [
     "upsert_comment",
 ]
 
-BOT_LOGIN = "github-actions[bot]"
+BOT_LOGIN = JOB_TOKEN_LOGIN  # the job token's author; kept for callers that name it
 COMMENT_LIMIT = 65_536  # characters GitHub accepts in an issue comment body
 SUMMARY_LIMIT = 65_535  # characters in a check run's output.summary
 ANNOTATIONS_PER_REQUEST = 50
@@ -111,14 +112,6 @@ def should_write(pr: PullRequest | None) -> tuple[bool, str]:
     return True, f"pull request #{pr.number} from {pr.head_repo}"
 
 
-def _split(repository: str) -> str:
-    """`/repos/owner/name` for `owner/name`; refuses anything else so URLs stay well formed."""
-    owner, sep, name = repository.partition("/")
-    if not sep or not owner or not name or "/" in name:
-        raise ValueError(f"repository must be 'owner/name', got {repository!r}")
-    return f"/repos/{owner}/{name}"
-
-
 def upsert_comment(
     client: GitHubClient,
     *,
@@ -126,11 +119,12 @@ def upsert_comment(
     pr_number: int,
     marker: str,
     body: str,
-    bot_login: str = BOT_LOGIN,
+    bot_login: str | None = None,
 ) -> tuple[str, int]:
     """Update our earlier comment on the pull request, or create one: ("updated"|"created", id).
 
-    Ours is the first comment that contains `marker` and was written by `bot_login`. Anyone can
+    Ours is the first comment that contains `marker` and was written by the token's own login
+    (`bot_login`, else `token_login`, asked only once a marked comment turns up). Anyone can
     paste the marker, so a look-alike from another user is left alone.
     """
     if len(body) > COMMENT_LIMIT:
@@ -139,10 +133,15 @@ def upsert_comment(
         )
     if not marker:
         raise ValueError("marker must not be empty")
-    base = _split(repository)
+    base = repo_path(repository)
+    login, asked = bot_login, bot_login is not None
     for comment in client.paginate(f"{base}/issues/{pr_number}/comments", None, None):
+        if marker not in (comment.get("body") or ""):
+            continue
+        if not asked:
+            login, asked = token_login(client), True
         user = comment.get("user") or {}
-        if marker in (comment.get("body") or "") and user.get("login") == bot_login:
+        if login is not None and user.get("login") == login:
             comment_id = int(comment["id"])
             client.request("PATCH", f"{base}/issues/comments/{comment_id}", json={"body": body})
             return "updated", comment_id
@@ -189,7 +188,7 @@ def publish_check(
     POST, the rest as PATCHes). Without `checks: write`, a commit status carries the state; without
     `statuses: write` either, nothing is published and the job's exit code is the result.
     """
-    base = _split(repository)
+    base = repo_path(repository)
     output: dict[str, Any] = {"title": title, "summary": _fit_summary(summary)}
     batches = [
         [dict(a) for a in annotations[i : i + ANNOTATIONS_PER_REQUEST]]

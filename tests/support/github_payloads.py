@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchaction.github.publish import BOT_LOGIN
+from tests.support.standin import Reply, StandIn
 
 REPO = "Codertocat/Hello-World"  # the repository the webhook examples use
 BASE = f"/repos/{REPO}"
@@ -39,3 +40,28 @@ def check_run(run_id: int, conclusion: str = "success") -> dict[str, Any]:
         "conclusion": conclusion,
         "html_url": f"https://github.com/{REPO}/runs/{run_id}",
     }
+
+
+USER = "/user"
+GRAPHQL = "/graphql"  # the client's GraphQL URL next to the stand-in's REST base
+NOT_FOR_INSTALLATIONS = {
+    "message": "Resource not accessible by integration",
+    "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user",
+    "status": "403",
+}
+
+
+def user(login: str) -> dict[str, Any]:
+    """`GET /user` for a personal access token (the fields we read plus a few around them)."""
+    return {"login": login, "id": 583231, "type": "User", "site_admin": False}
+
+
+def answer_as_job_token(github: StandIn, bot: str = BOT_LOGIN) -> None:
+    """The stand-in answers like GitHub for an installation token: 403 on /user, GraphQL viewer."""
+    github.route("GET", USER, Reply(403, NOT_FOR_INSTALLATIONS))
+    github.route("POST", GRAPHQL, Reply(json={"data": {"viewer": {"login": bot}}}), external=True)
+
+
+def answer_as_user(github: StandIn, login: str) -> None:
+    """The stand-in answers like GitHub for a personal access token of `login`."""
+    github.route("GET", USER, Reply(json=user(login)))

@@ -107,14 +107,26 @@ def _coerce(value: str, schema: Mapping[str, Any]) -> Any:
     return value
 
 
+# A file path or a git ref as the last segment spans slashes: /contents/a/b.json, /git/ref/heads/x.
+SLASHED_PARAMETERS = ("{path}", "{ref}")
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """A regex for a path template, one group per parameter."""
+    pattern = re.escape(template)
+    for name in SLASHED_PARAMETERS:
+        if template.endswith("/" + name):
+            pattern = pattern[: -len(re.escape(name))] + "(.+)"
+    return re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "([^/]+)", pattern) + "$")
+
+
 class OpenAPIIndex:
     """Path-template matcher and request validator over a (slimmed) GitHub REST description."""
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
         self._templates: list[tuple[re.Pattern[str], str, Mapping[str, Any]]] = []
         for template, ops in spec["paths"].items():
-            pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
-            self._templates.append((re.compile(pattern), template, ops))
+            self._templates.append((_template_pattern(template), template, ops))
         # Literal segments beat parameters: /issues/comments/{id} before /issues/{n}/{x}.
         self._templates.sort(key=lambda t: -len(re.sub(r"\{[^}]+\}", "", t[1])))
 
@@ -136,9 +148,10 @@ class OpenAPIIndex:
         where = f"{method} {path} ({op['operationId']})"
         problems: list[str] = []
         params = op["parameters"]
-        names = template.strip("/").split("/")
-        values = path.strip("/").split("/")
-        path_values = {n[1:-1]: v for n, v in zip(names, values, strict=True) if n.startswith("{")}
+        found_values = _template_pattern(template).match(path)
+        assert found_values is not None
+        names = re.findall(r"\{([^}]+)\}", template)
+        path_values = dict(zip(names, found_values.groups(), strict=True))
         by_place: dict[str, dict[str, Mapping[str, Any]]] = {"path": {}, "query": {}}
         for p in params:
             if p["in"] in by_place:
@@ -204,6 +217,7 @@ class StandIn:
         self.requests: list[Recorded] = []
         self.problems: list[str] = []
         self._routes: dict[tuple[str, str], tuple[list[Responder], bool]] = {}
+        self._prefixes: list[tuple[str, str, Callable[[Recorded], Reply]]] = []
         self._lock = threading.Lock()
         standin = self
 
@@ -235,6 +249,17 @@ class StandIn:
         """
         with self._lock:
             self._routes[(method.upper(), path)] = (list(replies), external)
+
+    def route_prefix(
+        self, method: str, prefix: str, responder: Callable[[Recorded], Reply]
+    ) -> None:
+        """Answer every `method` request under `prefix` that has no exact route (stateful fakes).
+
+        The longest matching prefix wins; requests are validated as usual.
+        """
+        with self._lock:
+            self._prefixes.append((method.upper(), prefix, responder))
+            self._prefixes.sort(key=lambda item: -len(item[1]))
 
     def calls(self, path: str) -> list[Recorded]:
         """The recorded requests to `path`, in order."""
@@ -275,12 +300,23 @@ class StandIn:
         with self._lock:
             self.requests.append(recorded)
             self.problems += problems
-            if not replies:
-                self.problems.append(f"{method} {split.path}: no reply programmed in the test")
-                reply: Reply = Reply(404, {"message": "Not Found"})
+            chosen: Responder | None = None
+            if replies:
+                chosen = replies[0] if len(replies) == 1 else replies.pop(0)
             else:
-                first = replies[0] if len(replies) == 1 else replies.pop(0)
-                reply = first(recorded) if callable(first) else first
+                chosen = next(
+                    (
+                        r
+                        for m, pre, r in self._prefixes
+                        if m == method and split.path.startswith(pre)
+                    ),
+                    None,
+                )
+            if chosen is None:
+                self.problems.append(f"{method} {split.path}: no reply programmed in the test")
+                chosen = Reply(404, {"message": "Not Found"})
+        # Outside the lock: a stateful fake answering here takes its own lock.
+        reply = chosen(recorded) if callable(chosen) else chosen
         payload = reply.body if reply.json is None else json.dumps(reply.json).encode()
         handler.send_response(reply.status)
         headers = dict(reply.headers)

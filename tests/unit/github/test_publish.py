@@ -19,7 +19,18 @@ from benchaction.github.publish import (
     upsert_comment,
 )
 from benchaction.report.comment import comment_marker
-from tests.support.github_payloads import BASE, CHECK_RUNS, COMMENTS, REPO, SHA, check_run, comment
+from tests.support.github_payloads import (
+    BASE,
+    CHECK_RUNS,
+    COMMENTS,
+    REPO,
+    SHA,
+    USER,
+    answer_as_job_token,
+    answer_as_user,
+    check_run,
+    comment,
+)
 from tests.support.standin import Recorded, Reply, StandIn
 
 STATUSES = f"{BASE}/statuses/{SHA}"
@@ -100,6 +111,7 @@ def test_first_run_creates_the_comment(github: StandIn, client: GitHubClient) ->
     github.route("POST", COMMENTS, Reply(201, comment(11, body)))
     result = upsert_marked_comment(client, body)
     assert result == ("created", 11)
+    assert github.calls(USER) == []  # no marked comment: no need to ask who the token is
     listed, posted = github.calls(COMMENTS)
     assert listed.operation == "issues/list-comments"
     assert posted.operation == "issues/create-comment"
@@ -108,6 +120,7 @@ def test_first_run_creates_the_comment(github: StandIn, client: GitHubClient) ->
 
 def test_second_run_updates_the_bots_comment(github: StandIn, client: GitHubClient) -> None:
     old, new = f"{MARKER}\nold numbers", f"{MARKER}\nnew numbers"
+    answer_as_job_token(github)
     github.route(
         "GET",
         COMMENTS,
@@ -125,11 +138,41 @@ def test_second_run_updates_the_bots_comment(github: StandIn, client: GitHubClie
 def test_look_alike_from_another_user_is_left_alone(github: StandIn, client: GitHubClient) -> None:
     body = f"{MARKER}\nreal results"
     quoted = f"> {MARKER}\n> copied from the bot's comment"
+    answer_as_job_token(github)
     github.route("GET", COMMENTS, Reply(json=[comment(10, quoted, login="mallory")]))
     github.route("POST", COMMENTS, Reply(201, comment(12, body)))
     result = upsert_marked_comment(client, body)
     assert result == ("created", 12)
     assert github.calls(f"{BASE}/issues/comments/10") == []
+
+
+def test_a_personal_token_updates_its_own_comment_not_the_bots(
+    github: StandIn, client: GitHubClient
+) -> None:
+    """With a PAT the author is the PAT's user; the job token's earlier comment is not ours."""
+    mine, new = f"{MARKER}\nposted with my token", f"{MARKER}\nnew numbers"
+    answer_as_user(github, "octocat")
+    github.route(
+        "GET",
+        COMMENTS,
+        Reply(json=[comment(10, f"{MARKER}\nold"), comment(11, mine, login="octocat")]),
+    )
+    github.route("PATCH", f"{BASE}/issues/comments/11", Reply(json=comment(11, new)))
+    assert upsert_marked_comment(client, new) == ("updated", 11)
+    assert github.calls(f"{BASE}/issues/comments/10") == []
+    assert len(github.calls(USER)) == 1  # asked once, at the first marked comment
+
+
+def test_an_app_token_matches_its_own_bot(github: StandIn, client: GitHubClient) -> None:
+    """An app installation token writes as `<slug>[bot]`, which GraphQL's viewer names."""
+    answer_as_job_token(github, bot="bench-app[bot]")
+    github.route(
+        "GET",
+        COMMENTS,
+        Reply(json=[comment(10, f"{MARKER}\nold"), comment(12, MARKER, login="bench-app[bot]")]),
+    )
+    github.route("PATCH", f"{BASE}/issues/comments/12", Reply(json=comment(12, "x")))
+    assert upsert_marked_comment(client, MARKER) == ("updated", 12)
 
 
 def test_finds_the_comment_on_the_second_page(github: StandIn, client: GitHubClient) -> None:
@@ -141,6 +184,7 @@ def test_finds_the_comment_on_the_second_page(github: StandIn, client: GitHubCli
         Reply(json=page_one, headers={"Link": following}),
         Reply(json=[comment(150, f"{MARKER}\nold")]),
     )
+    answer_as_job_token(github)
     github.route("PATCH", f"{BASE}/issues/comments/150", Reply(json=comment(150, "x")))
     result = upsert_marked_comment(client, MARKER)
     assert result == ("updated", 150)
