@@ -37,10 +37,14 @@ class IssueRef:
     number: int
     url: str
     created: bool
+    body: str = ""  # as found or written: the caller's hidden state travels in it
 
 
 def _ref(issue: Any, created: bool) -> IssueRef:
-    return IssueRef(int(issue["number"]), str(issue.get("html_url", "")), created)
+    body = issue.get("body")
+    return IssueRef(
+        int(issue["number"]), str(issue.get("html_url", "")), created, body if body else ""
+    )
 
 
 def _check_body(body: str) -> None:

@@ -65,7 +65,8 @@ def _trials(runs: Sequence[HistoryRecord], scenario: str) -> list[Trial]:
     """Pooled trials: each stored value becomes a trial that carries its values, not histograms."""
     out: list[Trial] = []
     for run in runs:
-        values = run["scenarios"].get(scenario, {}).get("values", {})
+        section = run["scenarios"].get(scenario)
+        values = section["values"] if section is not None else {}
         for i in range(max((len(v) for v in values.values()), default=0)):
             out.append(
                 {
@@ -87,7 +88,8 @@ def pool_document(runs: Sequence[HistoryRecord], head: ResultsDocument) -> Resul
     scenarios: list[ScenarioResults] = []
     for section in head["scenarios"]:
         trials = _trials(runs, section["name"])
-        load = newest["scenarios"].get(section["name"], {}).get("load", section["load"])
+        stored = newest["scenarios"].get(section["name"])
+        load = stored["load"] if stored is not None else section["load"]
         if trials:
             scenarios.append({"name": section["name"], "load": load, "trials": trials})
     doc: ResultsDocument = {

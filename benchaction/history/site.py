@@ -74,7 +74,7 @@ def dashboard_data(
     histories: Sequence[HistoryFile], *, title: str, tool_version: str
 ) -> DashboardData:
     """Every config's series (metrics in their declared order) and its latest change."""
-    configs = []
+    configs: list[dict[str, Any]] = []
     for history in histories:
         series = series_of(history["runs"])
         by_line: dict[tuple[str, str], list[Series]] = {}

@@ -108,7 +108,7 @@ def parse_history(text: str, where: str) -> HistoryFile:
 
 def dump_history(history: HistoryFile) -> str:
     """Compact JSON, one run a line: small to store, and a diff on the branch shows one run."""
-    head = {k: history[k] for k in ("format", "version", "config")}  # type: ignore[literal-required]
+    head = {"format": history["format"], "version": history["version"], "config": history["config"]}
     runs = ",\n".join(json.dumps(r, sort_keys=True, separators=(",", ":")) for r in history["runs"])
     opening = json.dumps(head, sort_keys=True)[:-1]
     return f'{opening}, "runs": [\n{runs}\n]}}\n' if runs else f'{opening}, "runs": []}}\n'

@@ -22,7 +22,8 @@ REUSABLE = REPO_ROOT / ".github" / "workflows" / "inference-benchmark.yml"
 TEMPLATES = sorted((REPO_ROOT / "workflows").glob("*.yml"))
 DOCS = REPO_ROOT / "docs" / "action.md"
 PERMISSIONS = {
-    "contents": "read",
+    "contents": "write",
+    "issues": "write",
     "pull-requests": "write",
     "checks": "write",
     "actions": "read",
