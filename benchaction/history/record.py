@@ -67,6 +67,11 @@ def runner_fingerprint(setup: dict[str, Any]) -> str:
     return hashlib.sha256(blob).hexdigest()[:8]
 
 
+def _six(value: float) -> float:
+    """Six significant digits: far below any trial's noise, and a third of the file's size."""
+    return float(f"{value:.6g}")
+
+
 def _default_key(doc: ResultsDocument) -> str:
     """Locally there is no run id: the same results file gives the same key, so adding is idempotent."""
     git = doc.get("git") or {}
@@ -98,7 +103,7 @@ def record_of(doc: ResultsDocument, links: RunLinks | None = None) -> HistoryRec
         for metric in METRICS:
             found = trial_values(section["trials"], metric)
             if found:
-                values[metric.name] = [float(v) for v in found]
+                values[metric.name] = [_six(v) for v in found]
         scenarios[section["name"]] = {"load": dict(section["load"]), "values": values}
     return {
         "key": links.get("key") or _default_key(doc),

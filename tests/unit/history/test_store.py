@@ -25,7 +25,9 @@ def test_a_record_keeps_every_valid_trial_value_and_the_provenance() -> None:
     doc = run_doc(3, 1.1)
     record = record_of(doc, {"key": "gh-9", "url": "https://example.test/runs/9"})
     p50 = trial_values(doc["scenarios"][0]["trials"], metric_by_name("latency_p50_ms"))
-    assert record["scenarios"]["predict"]["values"]["latency_p50_ms"] == p50
+    assert record["scenarios"]["predict"]["values"]["latency_p50_ms"] == pytest.approx(
+        p50, rel=1e-6
+    )
     assert len(p50) == 5
     assert record["key"] == "gh-9" and record["url"] == "https://example.test/runs/9"
     assert record["commit"] == doc["git"]["sha"] and record["date"] == doc["created_at"]
