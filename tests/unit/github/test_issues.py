@@ -8,10 +8,10 @@ import pytest
 
 from benchaction.github.client import GitHubClient, PermissionDenied
 from benchaction.github.issues import BODY_LIMIT, IssueRef, StickyIssue, alert_marker
+from benchaction.github.publish import BOT_LOGIN
 from tests.support.fake_repo import FakeRepo
 from tests.support.github_payloads import (
     BASE,
-    BOT_LOGIN,
     REPO,
     USER,
     answer_as_job_token,
