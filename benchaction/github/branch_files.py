@@ -21,6 +21,7 @@ from benchaction.github.client import (
     GitHubError,
     NotFound,
     PermissionDenied,
+    permission_hint,
     repo_path,
 )
 
@@ -32,10 +33,6 @@ BACKOFF_S = 0.5  # first wait after a conflict; doubles per attempt, with jitter
 BACKOFF_CAP_S = 4.0
 # Parts of GitHub's 422 messages for a write based on an old version of the file.
 STALE_SHA_PHRASES = ("does not match", "but expected", "wasn't supplied")
-CONTENTS_HINT = (
-    "the token likely needs `permissions: contents: write` on the job "
-    "(main-branch runs push the history to its branch)"
-)
 
 
 @dataclass(frozen=True)
@@ -184,11 +181,10 @@ class BranchFiles:
         """One write; 403/404 become PermissionDenied naming `contents: write`."""
         try:
             return self._client.request(method, path, json=body).json()
-        except PermissionDenied:
-            raise
         except NotFound as exc:
+            hint = permission_hint(exc.path)
             raise PermissionDenied(
-                exc.status, f"{exc.message}; {CONTENTS_HINT}", exc.method, exc.path
+                exc.status, f"{exc.message}; {hint}", exc.method, exc.path
             ) from None
 
     def _put(self, quoted: str, text: str, message: str, current: FileVersion | None) -> str:

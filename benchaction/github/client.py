@@ -35,17 +35,23 @@ SECONDARY_LIMIT_WAIT_S = 60.0
 MAX_REDIRECTS = 5
 FORK_HINT = "pull requests from forks get a read-only GITHUB_TOKEN, so writes fail there"
 
-# (pattern on the request path, permission the job's token most likely lacks); first match wins.
-PERMISSION_TABLE: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"/actions/"), "actions: read"),
-    (re.compile(r"/issues/(\d+/comments|comments/\d+)"), "pull-requests: write (or issues: write)"),
-    (re.compile(r"/issues(/\d+)?$"), "issues: write"),
+# (pattern on the request path, permission the job's token most likely lacks, what it is for);
+# first match wins.
+PERMISSION_TABLE: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (re.compile(r"/actions/"), "actions: read", ""),
     (
-        re.compile(r"/contents/|/git/(blobs|trees|commits|refs)"),
-        "contents: write (main-branch runs push the history to its branch)",
+        re.compile(r"/issues/(\d+/comments|comments/\d+)"),
+        "pull-requests: write (or issues: write)",
+        "",
     ),
-    (re.compile(r"/check-runs"), "checks: write"),
-    (re.compile(r"/statuses/"), "statuses: write"),
+    (re.compile(r"/issues(/\d+)?$"), "issues: write", "the alert issue when main regresses"),
+    (
+        re.compile(r"/contents/|/git/(blobs|trees|commits|refs|ref/)"),
+        "contents: write",
+        "main-branch runs push the history to its branch",
+    ),
+    (re.compile(r"/check-runs"), "checks: write", ""),
+    (re.compile(r"/statuses/"), "statuses: write", ""),
 )
 
 
@@ -79,9 +85,10 @@ class RateLimited(GitHubError):
 
 def permission_hint(path: str) -> str:
     """The job permission a 403 on `path` most likely calls for, plus the fork caveat."""
-    for pattern, permission in PERMISSION_TABLE:
+    for pattern, permission, purpose in PERMISSION_TABLE:
         if pattern.search(path):
             need = f"the token likely needs `permissions: {permission}` on the job"
+            need += f" ({purpose})" if purpose else ""
             break
     else:
         need = "the token lacks the permission this endpoint needs (see the job's `permissions:`)"

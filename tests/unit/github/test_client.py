@@ -269,6 +269,10 @@ def test_connection_failure_is_retried_then_reported(sleeps: Sleeps) -> None:
         ("POST", "/repos/octo/bench/check-runs", {"name": "bench"}, "'head_sha' is a required"),
         ("POST", "/repos/octo/bench/statuses/abc", {"state": "great"}, "body['state']"),
         ("PATCH", "/repos/octo/bench/issues/comments/9", None, "request body required"),
+        ("PUT", "/repos/octo/bench/contents/a/b.json", {"message": "m"}, "'content' is a required"),
+        ("POST", "/repos/octo/bench/git/commits", {"message": "m"}, "'tree' is a required"),
+        ("POST", "/repos/octo/bench/git/refs", {"ref": "refs/heads/x"}, "'sha' is a required"),
+        ("PATCH", "/repos/octo/bench/issues/3", {"state": "gone"}, "body['state']"),
     ],
 )
 def test_standin_rejects_requests_github_would_reject(
@@ -278,6 +282,20 @@ def test_standin_rejects_requests_github_would_reject(
         server.route(method, path, Reply(200, {}))
         make_client(server, sleeps).request(method, path, json=body)
     assert any(expected in problem for problem in server.problems), server.problems
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation"),
+    [
+        ("GET", "/repos/octo/bench/contents/history/runs/a.json", "repos/get-content"),
+        ("GET", "/repos/octo/bench/git/ref/heads/bench/history", "git/get-ref"),
+        ("GET", "/repos/octo/bench/issues/comments/5", "issues/get-comment"),
+    ],
+)
+def test_standin_matches_file_paths_and_refs_with_slashes(
+    github_openapi: OpenAPIIndex, method: str, path: str, operation: str
+) -> None:
+    assert github_openapi.check(method, path, {}, b"") == (operation, [])
 
 
 def test_standin_rejects_unknown_query_parameter(
