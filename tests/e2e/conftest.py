@@ -138,6 +138,7 @@ def run_action(
         event: Mapping[str, Any] | None = None,
         api_url: str = "http://127.0.0.1:9",
         host_network: bool = True,
+        env: Mapping[str, str] | None = None,
     ) -> ActionRun:
         root = tmp_path
         make_workspace(root, files)
@@ -149,6 +150,7 @@ def run_action(
             (root / "workflow" / "event.json").write_text(json.dumps(event))
         github_run_id = str(uuid.uuid4().int % 10**10)
         pr = (event or {}).get("pull_request") or {}
+        overrides = dict(env or {})
         env = {
             **{f"INPUT_{name.upper()}": value for name, value in inputs.items()},
             "HOME": "/github/home",
@@ -170,6 +172,7 @@ def run_action(
             "GITHUB_REF_NAME": f"{pr.get('number', 1)}/merge",
             "RUNNER_TEMP": "/github/runner_temp",
             "ACTIONS_RUNTIME_TOKEN": "runtime-token-never-printed",
+            **overrides,  # a push to main, say: GITHUB_EVENT_NAME, GITHUB_REF
         }
         # The runner's flags, in its order; values travel in the CLI's environment (`-e NAME`).
         argv = [

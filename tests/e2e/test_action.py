@@ -23,11 +23,22 @@ import pytest
 import yaml
 
 from benchaction.flow.verdict import SAME_JOB_NOTE
+from benchaction.history import parse_history
 from benchaction.results import validate_results
 from tests.support.action_runner import WORKSPACE_UID, ActionRun, build, leftovers
 from tests.support.artifacts import ARTIFACTS, serve_baseline
 from tests.support.documents import two_scenario_doc
-from tests.support.github_payloads import BASE, CHECK_RUNS, COMMENTS, SHA, check_run, comment
+from tests.support.fake_repo import FakeRepo
+from tests.support.github_payloads import (
+    BASE,
+    CHECK_RUNS,
+    COMMENTS,
+    REPO,
+    SHA,
+    answer_as_job_token,
+    check_run,
+    comment,
+)
 from tests.support.paths import EXAMPLES, REPO_ROOT
 from tests.support.standin import Reply, StandIn
 
@@ -86,17 +97,29 @@ class PullRequestBench:
                 Reply(json={"merge_base_commit": {"sha": "c" * 40}, "status": "ahead"}),
             )
             self.github.route("GET", ARTIFACTS, Reply(json={"total_count": 0, "artifacts": []}))
+            # The history branch does not exist yet: the newest artifact is the base.
+            self.github.route(
+                "GET", f"{BASE}/contents/e2e-mlp.json", Reply(404, {"message": "Not Found"})
+            )
         self.github.route("GET", COMMENTS, Reply(json=[]))
         self.github.route("POST", COMMENTS, Reply(201, comment(31, "x")))
         self.github.route("POST", CHECK_RUNS, Reply(201, check_run(41)))
 
-    def start(self, inputs: dict[str, str], files: dict[str, str | bytes]) -> ActionRun:
+    def start(
+        self,
+        inputs: dict[str, str],
+        files: dict[str, str | bytes],
+        *,
+        event: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> ActionRun:
         """Start the action on the event, the API at the stand-in, payloads.jsonl in `files`."""
         return self.run_action(
             inputs,
-            event=self.event,
+            event=event or self.event,
             api_url=self.github.url,
             files={"payloads.jsonl": PAYLOADS, **files},
+            env=env,
         )
 
     def start_ab(self, config: str, head_env: str = "") -> ActionRun:
@@ -328,6 +351,41 @@ def test_artifact_mode_adds_head_trials_while_the_stored_base_leaves_it_undecide
     assert len(pr_bench.github.calls(ARTIFACTS)) == 1  # looked up once, before measuring
     assert run.outputs["verdict"] == "inconclusive"
     assert "only 2 valid base trial(s)" in pr_bench.posted(COMMENTS)["body"]
+    pr_bench.common_checks(run)
+
+
+def test_a_push_to_main_adds_the_run_to_the_history_branch(pr_bench: PullRequestBench) -> None:
+    """A run of the default branch, as the runner starts it on `push`: no comment and no check,
+    the run's record on a new orphan history branch, and no alert (nothing to compare with)."""
+    repo = FakeRepo(pr_bench.github, REPO)
+    answer_as_job_token(pr_bench.github)
+    default = pr_bench.event["repository"]["default_branch"]
+    push = {"ref": f"refs/heads/{default}", "repository": pr_bench.event["repository"]}
+    run = pr_bench.start(
+        {"config": "bench.yml", "github-token": TOKEN},
+        files={
+            "bench.yml": _bench_yml(pr_bench.port, scenarios=_predict(duration="0.5s"), trials=2),
+            "model/Dockerfile": f"FROM {pr_bench.model_image}\n",
+        },
+        event=push,
+        env={
+            "GITHUB_EVENT_NAME": "push",
+            "GITHUB_REF": f"refs/heads/{default}",
+            "GITHUB_REF_NAME": default,
+        },
+    )
+    run.wait(RUN_TIMEOUT_S)
+    assert run.returncode == 0, run.stdout
+    text = repo.file("bench-history", "e2e-mlp.json")
+    assert text is not None, run.stdout
+    (record,) = parse_history(text, "e2e-mlp.json")["runs"]
+    assert record["key"] == f"gh-{run.github_run_id}" and record["commit"] == "f" * 40
+    assert record["url"] == f"https://github.com/{REPO}/actions/runs/{run.github_run_id}"
+    assert len(record["scenarios"]["predict"]["values"]["latency_p50_ms"]) == 2
+    assert repo.history("bench-history")[-1].parents == ()
+    assert "history: added run" in run.stdout and not repo.issues
+    assert not pr_bench.github.calls(COMMENTS) and not pr_bench.github.calls(CHECK_RUNS)
+    assert run.outputs["verdict"] == "inconclusive"
     pr_bench.common_checks(run)
 
 
