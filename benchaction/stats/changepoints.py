@@ -19,9 +19,9 @@ minor release each and pulls in BigQuery, Postgres and Slack clients (docs/stati
 
 Two deliberate departures from Otava 0.8.0, both fixes (see docs/statistics.md): after a merge
 removes a point, both its neighbours get fresh statistics (Otava refreshes the right neighbour
-and the one after it, so the left one keeps stale statistics); and a segment whose values are
-all equal gets p = 1 when the means agree and p = 0 when they differ, without SciPy's
-division by zero.
+and the one after it, so the left one keeps stale statistics); and a split between two
+constant segments with equal means gets p = 1 where SciPy returns NaN. Otava forward-fills
+missing values; here a non-finite value is an error.
 """
 
 from __future__ import annotations
