@@ -6,7 +6,7 @@ and Otava's (`otava.analysis.compute_change_points`, when importable: `pip insta
 often each finds a change in a flat series, over many seeds; then the time for one
 1,000-point series. Pure computation, one core, bounded by --seeds. Usage:
 
-    python benchmarks/changepoints.py [--seeds 200] [--repeat 5]
+    python benchmarks/changepoints.py [--seeds 200] [--repeat 5] [--points 1000]
 """
 
 from __future__ import annotations
@@ -88,9 +88,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=200, help="seeds per case for the rates")
     ap.add_argument("--repeat", type=int, default=5, help="timed calls on the long series")
+    ap.add_argument("--points", type=int, default=1000, help="length of the timed series")
     args = ap.parse_args()
     if not 1 <= args.seeds <= 10_000 or not 1 <= args.repeat <= 100:
         ap.error("--seeds must be in 1..10000 and --repeat in 1..100")
+    if not 8 <= args.points <= 100_000:
+        ap.error("--points must be in 8..100000")
     watch = HostWatch()
     finders = _finders()
     print_machine({"numpy": np.__version__, "window / max p / min magnitude": "50 / 0.001 / 0"})
@@ -114,9 +117,14 @@ def main() -> None:
         rows.append(row)
     print_table(["series", *finders], rows)
 
-    long_levels = [(250, 100.0), (250, 104.0), (250, 97.0), (250, 101.0)]
+    quarter = args.points // 4
+    long_levels = [(quarter, 100.0), (quarter, 104.0), (quarter, 97.0)]
+    long_levels.append((args.points - 3 * quarter, 101.0))
     long_series = _series(0, long_levels, 0.01)
-    print(f"\n1,000 points, shifts at {_truth(long_levels)}, best and median of {args.repeat}:\n")
+    print(
+        f"\n{args.points:,} points, shifts at {_truth(long_levels)}, "
+        f"best and median of {args.repeat}:\n"
+    )
     rows = []
     for name, finder in finders.items():
         best, median = _timed(finder, long_series, args.repeat)
