@@ -1,5 +1,7 @@
-"""Comparing base and head: per-trial statistics, FDR control, verdicts and gates."""
+"""Comparing base and head: per-trial statistics, FDR control, verdicts and gates; change points
+in a main-branch history."""
 
+from benchaction.stats.changepoints import CHANGE_POINTS_MIN_LENGTH, ChangePoint, change_points
 from benchaction.stats.compare import (
     MetricComparison,
     ScenarioVerdict,
@@ -34,9 +36,11 @@ from benchaction.stats.settings import (
 )
 
 __all__ = [
+    "CHANGE_POINTS_MIN_LENGTH",
     "FAIL_ON",
     "PRIMARY_METRICS",
     "Change",
+    "ChangePoint",
     "Comparison",
     "Gate",
     "GateResult",
@@ -46,6 +50,7 @@ __all__ = [
     "Verdict",
     "bh_adjust",
     "center",
+    "change_points",
     "compare_documents",
     "compare_metric_sets",
     "compare_scenarios",
