@@ -71,9 +71,10 @@ def new_changes(
     before: Sequence[HistoryRecord],
     after: Sequence[HistoryRecord],
     head: HistoryRecord,
-    deciding: Sequence[str],
+    stats: StatsSettings,
 ) -> list[Change]:
-    """Worse change points of the head's runner and deciding metrics that adding it revealed."""
+    """Change points for the worse, of the head's runner and deciding metrics and at least their
+    practical threshold, that adding the head revealed."""
 
     def key(c: Change) -> tuple[str, str, str]:
         return (c.scenario, c.metric.name, c.run["key"])
@@ -82,9 +83,10 @@ def new_changes(
         return [
             c
             for s in series_of([r for r in runs if group_of(r) == group_of(head)])
-            if s.metric.name in deciding
+            if s.metric.name in stats.primary
             for c in changes_of(s)
             if c.worse
+            and abs(c.change) >= stats.threshold_for(c.metric.name, c.metric.default_threshold)
         ]
 
     old = {key(c) for c in found(before)}
@@ -254,7 +256,7 @@ class MainHistory:
         regressed = _regressed(verdict)
         if regressed:
             reasons.append(regressed)
-        changes = new_changes(before, after, record, stats.primary)
+        changes = new_changes(before, after, record, stats)
         reasons += [f"a new change point: {c.text}" for c in changes]
         issues = StickyIssue(self.target.client, self.target.repository)
         marker = alert_marker(config)

@@ -56,7 +56,7 @@ class Change:
     group: Group
     run: HistoryRecord  # the first run after the change
     index: int  # its position in the series
-    change: float  # relative: after / before - 1
+    change: float  # relative (after / before - 1); for a rate, the difference in its units
     worse: bool
 
     @property
@@ -82,11 +82,12 @@ class Change:
 
 def describe_change(metric: MetricDef, change: float, commit: str | None) -> str:
     """'latency p50 is 12.0 % slower since abc1234' (times read slower/faster, the rest
-    higher/lower)."""
+    higher/lower; a rate such as the error rate moves in percentage points)."""
     up = change > 0
     words = ("slower", "faster") if metric.unit == "ms" else ("higher", "lower")
     since = f" since {commit[:7]}" if commit else ""
-    return f"{metric.label} is {abs(change) * 100:.1f} % {words[0] if up else words[1]}{since}"
+    size = f"{abs(change) * 100:.1f} %" if metric.log_scale else f"{abs(change) * 100:.2f} pp"
+    return f"{metric.label} is {size} {words[0] if up else words[1]}{since}"
 
 
 def _known(name: str) -> MetricDef | None:
@@ -96,8 +97,15 @@ def _known(name: str) -> MetricDef | None:
         return None
 
 
+MIN_MAGNITUDE = 0.02
+"""Smaller steps are left unmarked: runner noise moves a run's center by 1-2 % (docs/history.md)."""
+
+
 def series_of(
-    runs: Sequence[HistoryRecord], *, max_pvalue: float = 0.001, min_magnitude: float = 0.0
+    runs: Sequence[HistoryRecord],
+    *,
+    max_pvalue: float = 0.001,
+    min_magnitude: float = MIN_MAGNITUDE,
 ) -> list[Series]:
     """Every series of a history, each with its change points (E-divisive means)."""
     cells: dict[tuple[str, str, Group], list[tuple[HistoryRecord, list[float]]]] = {}
@@ -133,7 +141,9 @@ def changes_of(series: Series) -> list[Change]:
     """A series' change points as changes, oldest first."""
     out = []
     for cp in series.changes:
-        worse = cp.change < 0 if series.metric.higher_is_better else cp.change > 0
+        # Ratios compare relatively; a rate (the error rate, often 0) by its difference.
+        size = cp.change if series.metric.log_scale else cp.mean_after - cp.mean_before
+        worse = size < 0 if series.metric.higher_is_better else size > 0
         out.append(
             Change(
                 series.scenario,
@@ -141,7 +151,7 @@ def changes_of(series: Series) -> list[Change]:
                 series.group,
                 series.runs[cp.index],
                 cp.index,
-                cp.change,
+                size,
                 worse,
             )
         )
