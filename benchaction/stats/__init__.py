@@ -1,6 +1,7 @@
 """Comparing base and head: per-trial statistics, FDR control, verdicts and gates."""
 
 from benchaction.stats.compare import (
+    SERVER_ROWS,
     MetricComparison,
     ScenarioVerdict,
     Verdict,
@@ -36,6 +37,7 @@ from benchaction.stats.settings import (
 __all__ = [
     "FAIL_ON",
     "PRIMARY_METRICS",
+    "SERVER_ROWS",
     "Change",
     "Comparison",
     "Gate",
