@@ -167,7 +167,8 @@ def _decide(
     ):
         return "unchanged", f"the {level} interval lies within ±{shown}", None
     needed = trials_to_resolve(change, threshold)
-    more = f"; about {needed} trials a side would resolve it" if needed else ""
+    unit = "instances" if metric.scope == "instance" else "trials"
+    more = f"; about {needed} {unit} a side would resolve it" if needed else ""
     if q < alpha:
         why = f"significant (q = {q:.3g}) but the {level} interval reaches past ±{shown}"
     elif change.ci_low > 0 or change.ci_high < 0:

@@ -233,6 +233,8 @@ def test_cold_start_is_one_row_per_run_with_one_value_per_instance() -> None:
     assert row.scenario == SERVER_ROWS and (row.n_base, row.n_head) == (5, 5)
     assert row.verdict == "regression" and row.threshold == 0.10
     assert row.counted == "instances 5 base, 5 head"
+    noisy = _row(base, _doc("b" * 40, cold=[0.5, 0.9, 0.6, 1.1, 0.7]), "cold_start_s")
+    assert noisy.verdict == "inconclusive" and "instances a side would resolve it" in noisy.reason
     # Its family holds the other rows' tests and this one, once each.
     others = [r for r in rows if not r.primary and r.q_value is not None]
     assert f"over {len(others)} tests" in row.reason
