@@ -24,6 +24,7 @@ from benchaction.results import (
     MetricDef,
     ResultsDocument,
     ScenarioResults,
+    Scope,
     Trial,
     metric_by_name,
     metric_values,
@@ -87,7 +88,7 @@ class MetricComparison:
     reason: str
     trials_needed: int | None = None
     primary: bool = True
-    scope: str = "trial"  # what n_base and n_head count: trials, instances, or the image
+    scope: Scope = "trial"  # what n_base and n_head count: trials, instances, or the image
     delta: float | None = None  # an exact row's change (head / base - 1); no interval then
 
     @property
@@ -128,7 +129,7 @@ class MetricComparison:
             "change": self.estimate,
             "ci_low": None if c is None else c.ci_low,
             "ci_high": None if c is None else c.ci_high,
-            "relative": None if c is None else c.log_scale,
+            "relative": self.exact or (None if c is None else c.log_scale),
             "p_value": None if c is None else c.p_value,
             "q_value": self.q_value,
             "mdc": None if c is None else c.mdc,
@@ -268,7 +269,7 @@ def compare_metric_sets(
                 raise ValueError(
                     f"{metric.name} is exact: one value a side, got {len(b)}, {len(h)}"
                 )
-            delta = h[0] / b[0] - 1 if metric.log_scale else h[0] - b[0]
+            delta = h[0] / b[0] - 1  # sizes: a relative change, like every ratio row
             verdict, reason = _decide_exact(metric, delta, threshold)
         elif change is None:
             side = "base" if len(b) < len(h) else "head"

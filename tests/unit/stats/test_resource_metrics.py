@@ -186,7 +186,7 @@ def test_image_size_is_decided_by_its_threshold_alone(
     as_json = row.to_json()
     assert as_json["center"] == "exact" and as_json["exact"] is True
     assert as_json["change"] == pytest.approx(factor - 1) and as_json["p_value"] is None
-    assert as_json["ci_low"] is None and as_json["ci_high"] is None
+    assert as_json["ci_low"] is None and as_json["ci_high"] is None and as_json["relative"]
 
 
 def test_image_size_threshold_is_its_own_and_can_be_overridden() -> None:
