@@ -103,7 +103,7 @@ class MetricComparison:
 
     @property
     def counted(self) -> str:
-        """What the row rests on, in words: "trials 5 base, 5 head", or "exact"."""
+        """What the row rests on, in words: "trials 5 base, 5 head", or that it is exact."""
         if self.exact:
             return "exact: one image a side"
         unit = "instances" if self.scope == "instance" else "trials"
@@ -264,7 +264,10 @@ def compare_metric_sets(
         q: float | None = q_of.get(i)
         needed: int | None = None
         delta: float | None = None
-        if metric.exact:
+        verdict: Verdict
+        if metric.exact and not (b and h):
+            verdict, reason = "inconclusive", f"no {'base' if not b else 'head'} value"
+        elif metric.exact:
             if len(b) != 1 or len(h) != 1:
                 raise ValueError(
                     f"{metric.name} is exact: one value a side, got {len(b)}, {len(h)}"

@@ -28,6 +28,7 @@ from benchaction.stats import (
     SERVER_ROWS,
     StatsSettings,
     compare_documents,
+    compare_metric_sets,
     parse_gate,
     parse_metrics,
 )
@@ -215,9 +216,14 @@ def test_an_exact_regression_on_different_setups_is_held_back() -> None:
 def test_no_image_on_a_side_means_no_row() -> None:
     base, head = _doc(), _doc("b" * 40)
     base["server"]["image"] = None
-    assert not any(
-        r.metric == "image_size_mib" for r in compare_documents(base, head, StatsSettings()).rows
-    )
+    rows = compare_documents(base, head, StatsSettings()).rows
+    assert not any(r.metric == "image_size_mib" for r in rows)
+    # Handed values directly, a missing side is said, and more than one value is refused.
+    key = (SERVER_ROWS, "image_size_mib")
+    (row,) = compare_metric_sets({}, {key: [200.0]}, StatsSettings())
+    assert (row.verdict, row.reason) == ("inconclusive", "no base value")
+    with pytest.raises(ValueError, match="exact: one value a side, got 2, 1"):
+        compare_metric_sets({key: [1.0, 2.0]}, {key: [1.0]}, StatsSettings())
 
 
 # -- per-instance, per-trial and the decision design --------------------------------------------
