@@ -244,7 +244,9 @@ def metric_values(
     """The values one side contributes: per valid trial of `scenario`; per server instance (the
     ones the scenario's trials ran on, or all of the run's); or the run's one image size."""
     if metric.scope == "trial":
-        return [] if scenario is None else trial_values(scenario["trials"], metric)
+        if scenario is None:
+            raise ValueError(f"{metric.name} is read per trial: name the scenario")
+        return trial_values(scenario["trials"], metric)
     if metric.scope == "instance":
         used = None if scenario is None else {t.get("instance") for t in scenario["trials"]}
         records: list[Record] = [

@@ -160,6 +160,8 @@ def test_document_values_lists_every_metric_per_scenario() -> None:
 def test_per_run_metrics_are_not_read_per_trial() -> None:
     with pytest.raises(ValueError, match="cold_start_s is read per instance"):
         trial_values([], metric_by_name("cold_start_s"))
+    with pytest.raises(ValueError, match="memory_peak_mib is read per trial: name the scenario"):
+        metric_values(_doc(), metric_by_name("memory_peak_mib"))
 
 
 # -- the exact image size -----------------------------------------------------------------------
