@@ -46,7 +46,7 @@ from benchaction.config.model import (
     Warmup,
 )
 from benchaction.config.protocols import build_check, default_path, protocol_sections
-from benchaction.results import METRICS
+from benchaction.results import ALL_METRICS
 
 __all__ = ["SCENARIO_KEYS", "build_scenarios", "ready_path"]
 
@@ -178,7 +178,7 @@ def _verdict(ck: Checker, value: object, path: KeyPath) -> VerdictSpec:
         if not isinstance(raw, list) or not raw:
             ck.add((*path, "metrics"), expected("a non-empty list of metric names", raw))
         else:
-            known = [d.name for d in METRICS]
+            known = [d.name for d in ALL_METRICS]
             good = []
             for index, item in enumerate(raw):
                 if item in known:

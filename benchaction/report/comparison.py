@@ -6,7 +6,7 @@ from typing import Any
 
 from benchaction.report.markdown import ENV
 from benchaction.results import ResultsDocument
-from benchaction.stats import Comparison, MetricComparison
+from benchaction.stats import SERVER_ROWS, Comparison, MetricComparison
 
 __all__ = ["EMOJI", "comparison_context", "render_comparison"]
 
@@ -18,10 +18,14 @@ def _value(row: MetricComparison, v: float | None) -> str:
         return "–"
     if row.metric == "error_rate":
         return f"{v * 100:.2f} %"
+    if 0 < abs(v) < 0.01:  # energy per token, say: three significant digits, not "0.00"
+        return f"{v:.3g} {row.unit}".strip()
     return f"{v:,.2f} {row.unit}".strip()
 
 
 def _change(row: MetricComparison) -> str:
+    if row.delta is not None:  # exact: no interval to show
+        return f"{row.delta * 100:+.1f} % exact"
     c = row.change
     if c is None:
         return "–"
@@ -36,14 +40,13 @@ def _headline(comparison: Comparison) -> MetricComparison | None:
     rows = [
         r
         for r in comparison.rows
-        if r.change is not None and r.primary and r.verdict == comparison.verdict
+        if r.estimate is not None and r.primary and r.verdict == comparison.verdict
     ]
     if not rows:
         return None
 
     def size(r: MetricComparison) -> float:
-        assert r.change is not None
-        return abs(r.change.estimate) / max(r.threshold, 1e-12)
+        return abs(r.estimate or 0.0) / max(r.threshold, 1e-12)
 
     return max(rows, key=size)
 
@@ -63,6 +66,12 @@ def comparison_context(
         for r in comparison.rows
     ]
     worst = _headline(comparison)
+    # Rows whose threshold is their own (resource metrics, overrides), for the footnote.
+    own: dict[str, str] = {}
+    for r in comparison.rows:
+        if r.metric != "error_rate" and r.threshold != comparison.settings.threshold:
+            exact = ", exact" if r.exact else ""
+            own.setdefault(r.label, f"{r.label} {r.threshold * 100:g} %{exact}")
     return {
         "c": comparison,
         "emoji": EMOJI,
@@ -71,6 +80,10 @@ def comparison_context(
         "base": base,
         "head": head,
         "confidence": f"{comparison.settings.confidence:.0%}",
+        "own_thresholds": list(own.values()),
+        "server_rows": SERVER_ROWS
+        if any(r.scenario == SERVER_ROWS for r in comparison.rows)
+        else None,
         "hidden_rows": 0,
         "summary_url": None,
     }

@@ -18,6 +18,7 @@ from benchaction.results import (
     ResultsDocument,
     ScenarioResults,
     Trial,
+    metric_by_name,
 )
 from benchaction.stats import center
 from benchaction.stats.repetitions import recommend
@@ -61,21 +62,11 @@ _ROWS: tuple[tuple[str, str, MetricDef | tuple[str, ...], int, bool], ...] = (
         False,
     ),
     ("GPU power mean", "W", ("telemetry", "gpu", "total", "power_mean_w"), 1, False),
-    (
-        "GPU energy per request",
-        "J",
-        ("telemetry", "gpu", "total", "energy_per_request_j"),
-        3,
-        False,
-    ),
-    (
-        "GPU energy per output token",
-        "J",
-        ("telemetry", "gpu", "total", "energy_per_output_token_j"),
-        4,
-        False,
-    ),
+    ("GPU memory peak", "MiB", metric_by_name("gpu_memory_peak_mib"), 1, False),
+    ("GPU energy per request", "J", metric_by_name("energy_per_request_j"), 3, False),
+    ("GPU energy per output token", "J", metric_by_name("energy_per_output_token_j"), 4, False),
     ("server CPU mean", "% of a core", ("telemetry", "container", "cpu_mean_pct"), 1, False),
+    ("server memory peak", "MiB", metric_by_name("memory_peak_mib"), 1, False),
 )
 
 

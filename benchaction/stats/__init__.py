@@ -3,6 +3,7 @@ in a main-branch history."""
 
 from benchaction.stats.changepoints import CHANGE_POINTS_MIN_LENGTH, ChangePoint, change_points
 from benchaction.stats.compare import (
+    SERVER_ROWS,
     MetricComparison,
     ScenarioVerdict,
     Verdict,
@@ -39,6 +40,7 @@ __all__ = [
     "CHANGE_POINTS_MIN_LENGTH",
     "FAIL_ON",
     "PRIMARY_METRICS",
+    "SERVER_ROWS",
     "Change",
     "ChangePoint",
     "Comparison",

@@ -6,6 +6,10 @@ equivalence decision); inconclusive: neither, with the trials that would resolve
 and other metrics are separate FDR families, and a row identical on every trial of both sides
 leaves its family (it is unchanged by inspection). A regression on mismatched fingerprints is
 held back as inconclusive unless the settings allow it.
+
+Per-run metrics (cold start per instance, image size) make one row a run, under `SERVER_ROWS`
+instead of a scenario, so a test is never counted once per scenario. The image size is exact:
+its delta is decided by the threshold alone and enters no FDR family.
 """
 
 from __future__ import annotations
@@ -16,19 +20,21 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from benchaction.results import (
-    METRICS,
+    ALL_METRICS,
     MetricDef,
     ResultsDocument,
     ScenarioResults,
+    Scope,
     Trial,
     metric_by_name,
-    trial_values,
+    metric_values,
 )
 from benchaction.stats.estimate import Change, center, estimate_change, trials_to_resolve
 from benchaction.stats.fdr import bh_adjust
 from benchaction.stats.settings import StatsSettings
 
 __all__ = [
+    "SERVER_ROWS",
     "MetricComparison",
     "ScenarioVerdict",
     "Verdict",
@@ -38,6 +44,10 @@ __all__ = [
 
 Verdict = Literal["regression", "improvement", "unchanged", "inconclusive"]
 Key = tuple[str, str]  # (scenario, metric)
+
+SERVER_ROWS = "(server)"
+"""The scenario column of per-run rows (image size, cold start); no scenario name starts with
+a parenthesis."""
 
 
 @dataclass(frozen=True)
@@ -78,24 +88,48 @@ class MetricComparison:
     reason: str
     trials_needed: int | None = None
     primary: bool = True
+    scope: Scope = "trial"  # what n_base and n_head count: trials, instances, or the image
+    delta: float | None = None  # an exact row's change (head / base - 1); no interval then
+
+    @property
+    def exact(self) -> bool:
+        """An exact row: its delta decides by the threshold alone, no test statistic."""
+        return self.scope == "image"
+
+    @property
+    def estimate(self) -> float | None:
+        """The change shown: the estimate of a tested row, or the delta of an exact one."""
+        return self.delta if self.change is None else self.change.estimate
+
+    @property
+    def counted(self) -> str:
+        """What the row rests on, in words: "trials 5 base, 5 head", or that it is exact."""
+        if self.exact:
+            return "exact: one image a side"
+        unit = "instances" if self.scope == "instance" else "trials"
+        return f"{unit} {self.n_base} base, {self.n_head} head"
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable row (action outputs and the verdicts JSON)."""
         c = self.change
+        log_scale = c is None or c.log_scale
+        center = "exact" if self.exact else ("geometric mean" if log_scale else "mean")
         return {
             "scenario": self.scenario,
             "metric": self.metric,
             "higher_is_better": self.higher_is_better,
             "primary": self.primary,
-            "center": "geometric mean" if self.change is None or self.change.log_scale else "mean",
+            "scope": self.scope,
+            "exact": self.exact,
+            "center": center,
             "base": self.base_center,
             "head": self.head_center,
             "n_base": self.n_base,
             "n_head": self.n_head,
-            "change": None if c is None else c.estimate,
+            "change": self.estimate,
             "ci_low": None if c is None else c.ci_low,
             "ci_high": None if c is None else c.ci_high,
-            "relative": None if c is None else c.log_scale,
+            "relative": self.exact or (None if c is None else c.log_scale),
             "p_value": None if c is None else c.p_value,
             "q_value": self.q_value,
             "mdc": None if c is None else c.mdc,
@@ -134,7 +168,8 @@ def _decide(
     ):
         return "unchanged", f"the {level} interval lies within ±{shown}", None
     needed = trials_to_resolve(change, threshold)
-    more = f"; about {needed} trials a side would resolve it" if needed else ""
+    unit = "instances" if metric.scope == "instance" else "trials"
+    more = f"; about {needed} {unit} a side would resolve it" if needed else ""
     if q < alpha:
         why = f"significant (q = {q:.3g}) but the {level} interval reaches past ±{shown}"
     elif change.ci_low > 0 or change.ci_high < 0:
@@ -145,6 +180,19 @@ def _decide(
     else:
         why = f"too noisy to tell: the {level} interval reaches past ±{shown} and includes 0"
     return "inconclusive", why + more, needed
+
+
+def _decide_exact(metric: MetricDef, delta: float, threshold: float) -> tuple[Verdict, str]:
+    """An exact change (the image size): the threshold alone decides, on the same symmetric
+    log-ratio size as a tested row, so growing 5 % and shrinking 4.76 % weigh the same."""
+    shown = _fmt_change(threshold, True).lstrip("+")
+    change = _fmt_change(delta, True)
+    if delta == 0:
+        return "unchanged", "exact: identical"
+    if _size(delta, True) < _size(threshold, True):
+        return "unchanged", f"exact: {change}, within ±{shown}"
+    worse = delta * (-1.0 if metric.higher_is_better else 1.0) > 0
+    return ("regression" if worse else "improvement"), f"exact: {change}, at least {shown}"
 
 
 def _size(change: float, log_scale: bool) -> float:
@@ -167,19 +215,24 @@ def compare_metric_sets(
     choices: Mapping[str, ScenarioVerdict] | None = None,
 ) -> list[MetricComparison]:
     """Compare per-trial values keyed by (scenario, metric name): primary rows in one BH family,
-    the others in another. `choices` are a scenario's own deciding metrics and threshold."""
+    the others in another. `choices` are a scenario's own deciding metrics and threshold.
+
+    Rows under `SERVER_ROWS` are per run: primary when any scenario's deciding metrics name them.
+    An exact metric (one value a side) is decided by its threshold alone.
+    """
+    choices = choices or {}
     keys = [k for k in base if k in head] + [k for k in head if k not in base]
     plans: list[tuple[Key, MetricDef, list[float], list[float], float, Change | None]] = []
     for key in keys:
         metric = metric_by_name(key[1])
         b, h = list(base.get(key, ())), list(head.get(key, ()))
-        own = (choices or {}).get(key[0], ScenarioVerdict())
+        own = choices.get(key[0], ScenarioVerdict())
         default = metric.default_threshold
         if default is None and own.threshold is not None:
             default = own.threshold  # a relative margin; the error rate keeps its own (in pp)
         threshold = settings.threshold_for(metric.name, default)
         change = None
-        if min(len(b), len(h)) >= max(2, settings.min_trials):
+        if not metric.exact and min(len(b), len(h)) >= max(2, settings.min_trials):
             change = estimate_change(
                 b,
                 h,
@@ -190,8 +243,12 @@ def compare_metric_sets(
             )
         plans.append((key, metric, b, h, threshold, change))
 
+    deciding = [own.metrics or settings.primary for own in choices.values()] or [settings.primary]
+
     def is_primary(key: Key) -> bool:
-        own = (choices or {}).get(key[0], ScenarioVerdict())
+        if key[0] == SERVER_ROWS:  # the run's: deciding if any scenario decides by it
+            return any(key[1] in names for names in deciding)
+        own = choices.get(key[0], ScenarioVerdict())
         return key[1] in (own.metrics or settings.primary)
 
     families: dict[bool, list[int]] = {True: [], False: []}
@@ -206,11 +263,23 @@ def compare_metric_sets(
     for i, (key, metric, b, h, threshold, change) in enumerate(plans):
         q: float | None = q_of.get(i)
         needed: int | None = None
-        if change is None:
+        delta: float | None = None
+        verdict: Verdict
+        if metric.exact and not (b and h):
+            verdict, reason = "inconclusive", f"no {'base' if not b else 'head'} value"
+        elif metric.exact:
+            if len(b) != 1 or len(h) != 1:
+                raise ValueError(
+                    f"{metric.name} is exact: one value a side, got {len(b)}, {len(h)}"
+                )
+            delta = h[0] / b[0] - 1  # sizes: a relative change, like every ratio row
+            verdict, reason = _decide_exact(metric, delta, threshold)
+        elif change is None:
             side = "base" if len(b) < len(h) else "head"
-            verdict: Verdict = "inconclusive"
+            unit = "instance" if metric.scope == "instance" else "trial"
+            verdict = "inconclusive"
             reason = (
-                f"only {min(len(b), len(h))} valid {side} trial(s); "
+                f"only {min(len(b), len(h))} valid {side} {unit}(s); "
                 f"at least {settings.min_trials} are needed"
             )
         elif q is None:
@@ -218,16 +287,16 @@ def compare_metric_sets(
         else:
             m = len(families[is_primary(key)])
             verdict, reason, needed = _decide(metric, change, q, threshold, settings, m)
-            if (
-                verdict == "regression"
-                and fingerprint_mismatch
-                and not settings.allow_fingerprint_mismatch
-            ):
-                verdict = "inconclusive"
-                reason = (
-                    f"would be a regression ({reason}), but base and head ran on different "
-                    "setups: " + "; ".join(fingerprint_mismatch)
-                )
+        if (
+            verdict == "regression"
+            and fingerprint_mismatch
+            and not settings.allow_fingerprint_mismatch
+        ):
+            verdict = "inconclusive"
+            reason = (
+                f"would be a regression ({reason}), but base and head ran on different "
+                "setups: " + "; ".join(fingerprint_mismatch)
+            )
         rows.append(
             MetricComparison(
                 scenario=key[0],
@@ -246,6 +315,8 @@ def compare_metric_sets(
                 reason=reason,
                 trials_needed=needed,
                 primary=is_primary(key),
+                scope=metric.scope,
+                delta=delta,
             )
         )
     return rows
@@ -263,23 +334,34 @@ def compare_scenarios(
     *,
     fingerprint_mismatch: Sequence[str] = (),
 ) -> list[MetricComparison]:
-    """Read every metric of every scenario both documents have, then compare them as one family."""
-    base_trials = {s["name"]: s["trials"] for s in base_doc["scenarios"]}
+    """Read every metric of every scenario both documents have, and the per-run metrics both
+    record, then compare them as one comparison (per-run rows last)."""
+    base_sections = {s["name"]: s for s in base_doc["scenarios"]}
     base: dict[Key, list[float]] = {}
     head: dict[Key, list[float]] = {}
     for scenario in head_doc["scenarios"]:
         name = scenario["name"]
-        if name not in base_trials:
+        if name not in base_sections:
             continue
-        for metric in METRICS:
-            if _lacks(scenario["trials"], metric) or _lacks(base_trials[name], metric):
+        other = base_sections[name]
+        for metric in ALL_METRICS:
+            if metric.per_run:
                 continue
-            hv = trial_values(scenario["trials"], metric)
-            bv = trial_values(base_trials[name], metric)
+            if _lacks(scenario["trials"], metric) or _lacks(other["trials"], metric):
+                continue
+            hv = metric_values(head_doc, metric, scenario)
+            bv = metric_values(base_doc, metric, other)
             if not hv and not bv:
                 continue
             base[(name, metric.name)] = bv
             head[(name, metric.name)] = hv
+    for metric in ALL_METRICS:
+        if not metric.per_run:
+            continue
+        bv, hv = metric_values(base_doc, metric), metric_values(head_doc, metric)
+        if bv and hv:  # a side without it (a URL server: no image, no start) has no row
+            base[(SERVER_ROWS, metric.name)] = bv
+            head[(SERVER_ROWS, metric.name)] = hv
     choices = {s["name"]: ScenarioVerdict.of(s) for s in head_doc["scenarios"]}
     return compare_metric_sets(
         base, head, settings, fingerprint_mismatch=fingerprint_mismatch, choices=choices

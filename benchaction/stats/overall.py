@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchaction.errors import ConfigError
-from benchaction.results import ResultsDocument, metric_by_name
-from benchaction.stats.compare import MetricComparison, Verdict, compare_scenarios
-from benchaction.stats.estimate import side_center
+from benchaction.results import ResultsDocument, metric_by_name, metric_values
+from benchaction.stats.compare import SERVER_ROWS, MetricComparison, Verdict, compare_scenarios
+from benchaction.stats.estimate import center, side_center
 from benchaction.stats.settings import Gate, StatsSettings
 
 __all__ = [
@@ -123,6 +123,12 @@ def _check_gates(head: ResultsDocument, gates: tuple[Gate, ...]) -> list[GateRes
     out = []
     for gate in gates:
         metric = metric_by_name(gate.metric)
+        if metric.per_run:  # the run's image or starts: one value, whichever scenario is named
+            values = metric_values(head, metric)
+            value = center(values, log_scale=metric.log_scale) if values else None
+            where = gate.scenario or SERVER_ROWS
+            out.append(GateResult(gate, where, value, value is not None and gate.holds(value)))
+            continue
         for s in head["scenarios"]:
             if gate.scenario not in (None, s["name"]):
                 continue

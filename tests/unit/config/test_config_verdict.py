@@ -64,3 +64,12 @@ def test_verdict_errors_name_the_key(write: Write, verdict: str, message: str) -
     problem = only_problem(write(BASE + f"    verdict: {verdict}\n"))
     assert problem.startswith("bench.yml:7: scenarios[0].verdict")
     assert message in problem
+
+
+def test_a_scenario_verdict_may_name_resource_metrics(write: Write) -> None:
+    text = BASE + "    verdict: {metrics: [latency_p50_ms, image_size_mib, memory_peak_mib]}\n"
+    spec = load_config(write(text)).scenarios[0].verdict
+    assert spec == VerdictSpec(("latency_p50_ms", "image_size_mib", "memory_peak_mib"), None)
+    assert "did you mean 'cold_start_s'?" in only_problem(
+        write(BASE + "    verdict: {metrics: [cold_start]}\n")
+    )

@@ -24,6 +24,7 @@ from benchaction.results import validate_results
 from benchaction.stats import StatsSettings, compare_documents
 from tests.support.documents import sweep_doc, two_scenario_doc
 from tests.support.records import synthetic_stream
+from tests.support.resources import with_resources
 
 GOLDEN = Path(__file__).parent / "golden"
 PROVENANCE = {
@@ -45,8 +46,20 @@ def _golden(name: str, text: str) -> None:
 
 @pytest.fixture
 def pair() -> tuple[dict[str, Any], dict[str, Any]]:
-    base = two_scenario_doc("predict", 1.0, 1.0, "a" * 40)
-    head = two_scenario_doc("predict", 1.12, 1.0, "b" * 40)
+    """Head: 12 % slower on predict, image 15 % larger, server memory 8 % more, GPU the same."""
+    base = with_resources(
+        two_scenario_doc("predict", 1.0, 1.0, "a" * 40),
+        cold_start_s=[0.70, 0.72, 0.69, 0.71, 0.70],
+        memory_mib=100.0,
+        gpu_memory_mib=2000.0,
+    )
+    head = with_resources(
+        two_scenario_doc("predict", 1.12, 1.0, "b" * 40),
+        cold_start_s=[0.71, 0.70, 0.72, 0.69, 0.71],
+        memory_mib=108.0,
+        gpu_memory_mib=2000.0,
+        image_bytes=230_000_000,
+    )
     return base, head
 
 
@@ -143,3 +156,43 @@ def test_report_golden_streaming_sweep() -> None:
     assert "### Throughput vs latency: gen" in text and "xychart-beta" in text
     assert "> Not run: the server saturated at gen rate=20/s" in text
     _golden("report-streaming-sweep.md", text)
+
+
+def test_resource_rows_in_the_comment(pair: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """Exact rows say "exact" where tested rows show an interval; per-run rows come once, last;
+    resource rows keep their own verdicts and thresholds without deciding."""
+    base, head = pair
+    c = compare_documents(base, head, StatsSettings())
+    body = render_comment(c, base, head, marker="", limit=COMMENT_LIMIT)
+    table = body.split("\n\n")[1].splitlines()  # the comparison table, after the headline
+    assert table[-2:] == [
+        "| (server) | image size | 190.73 MiB | 219.35 MiB | +15.0 % exact | 🔴 regression |",
+        "| (server) | cold start | 0.70 s | 0.71 s | +0.3 % [-1.6, +2.2] | ⚪ unchanged |",
+    ]
+    assert (
+        "| predict | server memory peak | 99.96 MiB | 107.96 MiB | +8.0 % [+7.8, +8.2] "
+        "| 🔴 regression |" in table
+    )
+    assert (
+        "- (server) image size: regression; exact: +15.0 %, at least 5.0 % (exact: one image"
+        in body
+    )
+    assert "(error rate: 0.1 pp; GPU energy per request 10 %; cold start 10 %)" in body
+    # Without a GPU the GPU rows are simply absent, from the table and the details.
+    no_gpu_b, no_gpu_h = (
+        with_resources(d, cold_start_s=[0.7] * 5, memory_mib=100.0) for d in (base, head)
+    )
+    c = compare_documents(no_gpu_b, no_gpu_h, StatsSettings())
+    body = render_comment(c, no_gpu_b, no_gpu_h, marker="", limit=COMMENT_LIMIT)
+    assert "GPU" not in body and "energy" not in body
+    assert "server memory peak (MiB)" in body  # the head's details table
+
+
+def test_report_shows_the_memory_peak_per_scenario(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    _, head = pair
+    text = render_markdown(head)
+    assert "| server memory peak (MiB) | 108.0 | 107.8 – 108.2 | 0.2 % |" in text
+    assert "| GPU memory peak (MiB) | 1,999.2 | 1,996.0 – 2,004.0 | 0.2 % |" in text
+    assert "219.3 MiB" in text  # the image line of the report
