@@ -13,7 +13,7 @@ from typing import Any
 
 from benchaction.history.record import HistoryRecord, record_of
 from benchaction.history.series import Change, group_of, latest_change, series_of
-from benchaction.results import ResultsDocument, ScenarioResults, Trial
+from benchaction.results import COLD_START, Instance, ResultsDocument, ScenarioResults, Trial
 
 __all__ = ["DEFAULT_POOL_RUNS", "Pooled", "comparable_runs", "pool_document", "pooled_base"]
 
@@ -92,6 +92,18 @@ def pool_document(runs: Sequence[HistoryRecord], head: ResultsDocument) -> Resul
         load = stored["load"] if stored is not None else section["load"]
         if trials:
             scenarios.append({"name": section["name"], "load": load, "trials": trials})
+    instances: list[Instance] = []
+    for run in runs:  # the run's cold starts, once (every scenario lists the same instances)
+        first = next(iter(run["scenarios"].values()), None)
+        for value in (first or {"values": {}})["values"].get(COLD_START.name, []):
+            instances.append(
+                {
+                    "instance": len(instances),
+                    "cold_start_s": value,
+                    "container_id": None,
+                    "pid": None,
+                }
+            )
     doc: ResultsDocument = {
         "schema_version": head["schema_version"],
         "tool": {"name": head["tool"]["name"], "version": newest["tool_version"]},
@@ -102,7 +114,7 @@ def pool_document(runs: Sequence[HistoryRecord], head: ResultsDocument) -> Resul
         "git": {"sha": newest["commit"], "ref": newest["ref"], "dirty": False},
         "host": host,
         "server": {**head["server"], "image": newest["image"]},
-        "instances": [],
+        "instances": instances,
         "scenarios": scenarios,
     }
     if setup.get("gpu") is not None:

@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any, TypedDict
 
-from benchaction.results import METRICS, ResultsDocument, trial_values
+from benchaction.results import ResultsDocument, document_values
 
 __all__ = ["HistoryRecord", "RunLinks", "ScenarioRecord", "record_of", "runner_fingerprint"]
 
@@ -91,19 +91,19 @@ def _image(doc: ResultsDocument) -> dict[str, Any] | None:
 
 
 def record_of(doc: ResultsDocument, links: RunLinks | None = None) -> HistoryRecord:
-    """The compact record of a finished run (valid trials only, like every comparison)."""
+    """The compact record of a finished run: every compared metric, load and resource alike, of
+    valid trials only (as every comparison reads them)."""
     links = links or {}
     git = doc.get("git") or {}
     setup = _setup(doc)
     scenarios: dict[str, ScenarioRecord] = {}
+    measured = document_values(doc)
     for section in doc["scenarios"]:
-        if section.get("skipped"):
+        if section.get("skipped") or section["name"] not in measured:
             continue
-        values = {}
-        for metric in METRICS:
-            found = trial_values(section["trials"], metric)
-            if found:
-                values[metric.name] = [_six(v) for v in found]
+        values = {
+            name: [_six(v) for v in found] for name, found in measured[section["name"]].items()
+        }
         scenarios[section["name"]] = {"load": dict(section["load"]), "values": values}
     return {
         "key": links.get("key") or _default_key(doc),
