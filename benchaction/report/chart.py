@@ -56,7 +56,7 @@ def nice_ticks(lo: float, hi: float, target: int = 5) -> tuple[list[float], int]
     """
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ValueError(f"chart values must be finite numbers, got the range {lo!r}..{hi!r}")
-    if hi <= lo:
+    if hi - lo <= 1e-9 * max(abs(lo), abs(hi), 1e-9):  # flat, or too close to tell apart
         pad = abs(lo) * 0.05 or 1.0
         lo, hi = lo - pad, hi + pad
     raw = (hi - lo) / (target - 1)

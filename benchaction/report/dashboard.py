@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -107,7 +108,9 @@ def _parse_date(text: str, where: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except (TypeError, ValueError):
-        raise ValueError(f"{where}: date {text!r} is not ISO 8601 (e.g. 2026-12-03T10:00:00+00:00)")
+        raise ValueError(
+            f"{where}: date {text!r} is not ISO 8601 (e.g. 2026-12-03T10:00:00+00:00)"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -128,14 +131,17 @@ def _num(value: float) -> str:
     return f"{value:,.{decimals}f}"
 
 
+def _sig(value: float) -> float:
+    return float(f"{value:.6g}")
+
+
 def _pct(change: float) -> str:
     return f"{change * 100:+.1f} %"
 
 
 def _check_series(series: DashboardSeries, where: str) -> None:
     for i, p in enumerate(series["points"]):
-        for key in ("center", "low", "high"):
-            value = p[key]  # type: ignore[literal-required]
+        for key, value in (("center", p["center"]), ("low", p["low"]), ("high", p["high"])):
             if not isinstance(value, int | float) or not math.isfinite(value):
                 raise ValueError(
                     f"{where} points[{i}]: {key} is {value!r}; every point needs finite "
@@ -159,14 +165,21 @@ def _runs(config: DashboardConfig) -> list[DashboardPoint]:
     return sorted(seen.values(), key=lambda p: _parse_date(p["date"], "date"))
 
 
-def _tip(series: DashboardSeries, p: DashboardPoint) -> str:
-    unit = f" {series['unit']}" if series["unit"] else ""
-    return (
-        f"{p['commit'][:7]} · {_when(p['date'])}\n"
-        f"{series['label']}: {_num(p['center'])}{unit} "
-        f"(trials {_num(p['low'])}–{_num(p['high'])}, n={p['n']})\n"
-        f"profile {p['profile']} · runner {p['fingerprint']}"
-    )
+@dataclass(frozen=True)
+class _Plotted:
+    """One point as drawn: its run's position and its values (for the filter script's scale).
+
+    Commit, date, profile, runner and links are the run's, kept once in the config's runs
+    table; the script joins them for tooltips and clicks (15 series would repeat them 15x).
+    """
+
+    run: int
+    x: float
+    y: float
+    v: float
+    lo: float
+    hi: float
+    n: int
 
 
 def _chart(series: DashboardSeries, index: dict[tuple[str, str], int], runs: int) -> dict[str, Any]:
@@ -175,26 +188,27 @@ def _chart(series: DashboardSeries, index: dict[tuple[str, str], int], runs: int
     placed = sorted(
         ((index[(p["commit"], p["date"])], p) for p in series["points"]), key=lambda t: t[0]
     )
+    # The page carries six significant digits, and both it and the server place points by them.
+    values = {r: (_sig(p["center"]), _sig(p["low"]), _sig(p["high"])) for r, p in placed}
     ticks, decimals = nice_ticks(
-        min((p["low"] for _, p in placed), default=0.0),
-        max((p["high"] for _, p in placed), default=1.0),
+        min((v[1] for v in values.values()), default=0.0),
+        max((v[2] for v in values.values()), default=1.0),
     )
     lo, hi = ticks[0], ticks[-1]
     points = [
-        {
-            "run": r,
-            "x": frame.x(r),
-            "y": frame.y(p["center"], lo, hi),
-            "v": p["center"],
-            "lo": p["low"],
-            "hi": p["high"],
-            "href": _link(p["url"]) or _link(p["commit_url"]),
-            "tip": _tip(series, p),
-        }
+        _Plotted(
+            run=r,
+            x=frame.x(r),
+            y=frame.y(values[r][0], lo, hi),
+            v=values[r][0],
+            lo=values[r][1],
+            hi=values[r][2],
+            n=p["n"],
+        )
         for r, p in placed
     ]
-    band = [(pt["x"], frame.y(pt["hi"], lo, hi)) for pt in points] + [
-        (pt["x"], frame.y(pt["lo"], lo, hi)) for pt in reversed(points)
+    band = [(pt.x, frame.y(pt.hi, lo, hi)) for pt in points] + [
+        (pt.x, frame.y(pt.lo, lo, hi)) for pt in reversed(points)
     ]
     changes = []
     last_x = -math.inf
@@ -204,7 +218,13 @@ def _chart(series: DashboardSeries, index: dict[tuple[str, str], int], runs: int
         x = frame.x(index[(p["commit"], p["date"])])
         row = 1 - row if x - last_x < 48 else 0
         last_x = x
-        anchor = "end" if x > frame.width - frame.right - 24 else "start" if x < frame.left + 24 else "middle"
+        anchor = (
+            "end"
+            if x > frame.width - frame.right - 24
+            else "start"
+            if x < frame.left + 24
+            else "middle"
+        )
         changes.append(
             {
                 "x": x,
@@ -224,7 +244,7 @@ def _chart(series: DashboardSeries, index: dict[tuple[str, str], int], runs: int
         "dense": len(points) > DENSE,
         "yticks": [(frame.y(t, lo, hi), f"{t:,.{decimals}f}") for t in ticks],
         "points": points,
-        "line": polyline([(pt["x"], pt["y"]) for pt in points]),
+        "line": polyline([(pt.x, pt.y) for pt in points]),
         "band": polyline(band),
         "changes": changes,
         "latest": None if last is None else f"{_num(last['center'])} {series['unit']}".strip(),
@@ -257,7 +277,12 @@ def _config(config: DashboardConfig, number: int) -> dict[str, Any]:
             for i, p in enumerate(runs)
         ],
         "xticks": [
-            (frame.x(i), runs[i]["commit"][:7], _when(runs[i]["date"])[5:10], _link(runs[i]["commit_url"]))
+            (
+                frame.x(i),
+                runs[i]["commit"][:7],
+                _when(runs[i]["date"])[5:10],
+                _link(runs[i]["commit_url"]),
+            )
             for i in x_ticks(len(runs))
         ],
         "charts": [_chart(s, index, len(runs)) for s in config["series"]],
@@ -321,7 +346,9 @@ def write_site(data: DashboardData, out_dir: Path) -> Path:
     for name in ASSETS:
         with resources.as_file(source.joinpath(name)) as path:
             shutil.copyfile(path, assets / name)
-    (out_dir / "data.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    (out_dir / "data.json").write_text(
+        json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8"
+    )
     index = out_dir / "index.html"
     index.write_text(page, encoding="utf-8")
     return index

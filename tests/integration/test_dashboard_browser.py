@@ -65,14 +65,22 @@ def _select(page: Page, which: str, value: str) -> None:
 
 
 VISIBLE = "[...document.querySelectorAll('[data-point]')].filter(p => p.checkVisibility()).length"
+AXES = (
+    "[...document.querySelectorAll('.yaxis text')].map(t => [t.textContent, +t.getAttribute('y')])"
+)
+POINT_YS = "[...document.querySelectorAll('[data-point]')].map(p => +p.getAttribute('cy'))"
 LINE_VERTICES = (
     "[...document.querySelectorAll('polyline.line')]"
     ".reduce((n, l) => n + l.points.numberOfItems, 0)"
 )
 
 
-def test_filters_hide_other_profiles_and_runners_and_refit_the_charts(page: Page, data: DashboardData) -> None:
+def test_filters_hide_other_profiles_and_runners_and_refit_the_charts(
+    page: Page, data: DashboardData
+) -> None:
     page.evaluate("window.loadMarker = 'same page'")
+    server_ticks = page.evaluate(AXES)
+    server_y = page.evaluate(POINT_YS)
     try:
         _select(page, "profile", "full")
         full = _points(data, profile="full")
@@ -94,13 +102,19 @@ def test_filters_hide_other_profiles_and_runners_and_refit_the_charts(page: Page
         assert page.evaluate(VISIBLE) == _points(data)
         assert page.evaluate(LINE_VERTICES) == _points(data)
         assert page.evaluate("window.loadMarker") == "same page", "filtering reloaded the page"
+        # The script's scale (dashboard.js) mirrors the server's (chart.py): all runs shown
+        # again, every axis label and point lands where the server put it.
+        assert page.evaluate(AXES) == server_ticks
+        assert page.evaluate(POINT_YS) == server_y
     finally:
         _select(page, "profile", "")
         _select(page, "fingerprint", "")
     assert page.errors() == []
 
 
-def test_a_point_shows_its_run_in_a_tooltip_and_links_to_it(page: Page, data: DashboardData) -> None:
+def test_a_point_shows_its_run_in_a_tooltip_and_a_click_opens_the_run(
+    page: Page, data: DashboardData
+) -> None:
     first = data["configs"][0]["series"][0]["points"][0]
     box = page.evaluate(
         "(() => { const p = document.querySelector('[data-point]'); p.scrollIntoView({block: 'center'});"
@@ -113,8 +127,25 @@ def test_a_point_shows_its_run_in_a_tooltip_and_links_to_it(page: Page, data: Da
     assert "n=5" in tip
     assert "profile pr" in tip
     assert f"runner {first['fingerprint']}" in tip
-    href = page.evaluate("document.querySelector('[data-point]').parentNode.getAttribute('href')")
-    assert href == first["url"]
+    assert "click: open the run" in tip
+    # A click on the point navigates to its run: the request is caught and refused here.
+    page.call("Fetch.enable", patterns=[{"urlPattern": "https://github.com/*"}])
+    try:
+        for kind in ("mousePressed", "mouseReleased"):
+            page.call(
+                "Input.dispatchMouseEvent",
+                type=kind,
+                x=box[0],
+                y=box[1],
+                button="left",
+                clickCount=1,
+            )
+        request = page.wait_event("Fetch.requestPaused", timeout_s=5)["params"]
+        assert request["request"]["url"] == first["url"]
+        page.call("Fetch.failRequest", requestId=request["requestId"], errorReason="Aborted")
+    finally:
+        page.call("Fetch.disable")
+    assert page.evaluate("document.body.dataset.ready") == "1", "the page was left"
     page.call("Input.dispatchMouseEvent", type="mouseMoved", x=5, y=5)
     assert page.evaluate("document.getElementById('tooltip').hidden") is True
     assert page.errors() == []

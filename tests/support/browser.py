@@ -54,10 +54,14 @@ class Page:
     def call(self, method: str, timeout_s: float = 20.0, **params: Any) -> dict[str, Any]:
         """Send one command to the tab and return its result (events seen meanwhile are kept)."""
         ident = next(self._ids)
-        self._ws.send(json.dumps({"id": ident, "sessionId": self._session, "method": method, "params": params}))
+        self._ws.send(
+            json.dumps(
+                {"id": ident, "sessionId": self._session, "method": method, "params": params}
+            )
+        )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            message = json.loads(self._ws.recv())
+            message = self._recv(deadline, method)
             if message.get("id") == ident:
                 if "error" in message:
                     raise RuntimeError(f"{method} failed: {message['error']}")
@@ -73,10 +77,19 @@ class Page:
             for event in self.events:
                 if event["method"] == method:
                     return event
-            message = json.loads(self._ws.recv())
+            message = self._recv(deadline, method)
             if "method" in message:
                 self.events.append(message)
         raise TimeoutError(f"no {method} within {timeout_s} s")
+
+    def _recv(self, deadline: float, waiting_for: str) -> dict[str, Any]:
+        self._ws.settimeout(max(0.05, deadline - time.monotonic()))
+        try:
+            return dict(json.loads(self._ws.recv()))
+        except websocket.WebSocketTimeoutException:
+            raise TimeoutError(
+                f"Chromium sent nothing more while waiting for {waiting_for}"
+            ) from None
 
     def goto(self, url: str) -> None:
         """Navigate and wait for the load event (scripts have run by then)."""
@@ -85,7 +98,9 @@ class Page:
 
     def evaluate(self, expression: str) -> Any:
         """The value of a script expression in the page; a thrown error fails loudly."""
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        result = self.call(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"script failed: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -95,8 +110,14 @@ class Page:
         out: list[str] = []
         for event in self.events:
             method, params = event["method"], event.get("params", {})
-            if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning", "assert"):
-                out.append(" ".join(str(a.get("value", a.get("description"))) for a in params["args"]))
+            if method == "Runtime.consoleAPICalled" and params.get("type") in (
+                "error",
+                "warning",
+                "assert",
+            ):
+                out.append(
+                    " ".join(str(a.get("value", a.get("description"))) for a in params["args"])
+                )
             elif method == "Runtime.exceptionThrown":
                 out.append(str(params["exceptionDetails"]))
             elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
@@ -119,7 +140,9 @@ def _address(stderr: Any, timeout_s: float) -> str:
         found = _LISTENING.search(line)
         if found:
             return found.group(1)
-    raise TimeoutError(f"Chromium printed no DevTools address within {timeout_s} s: {''.join(seen)[-2000:]}")
+    raise TimeoutError(
+        f"Chromium printed no DevTools address within {timeout_s} s: {''.join(seen)[-2000:]}"
+    )
 
 
 @contextmanager
@@ -145,11 +168,25 @@ def headless_page(binary: str, width: int = 1400, height: int = 1000) -> Iterato
             text=True,
         )
         try:
-            ws = websocket.create_connection(_address(proc.stderr, 30.0), timeout=20, suppress_origin=True)
+            ws = websocket.create_connection(
+                _address(proc.stderr, 30.0), timeout=20, suppress_origin=True
+            )
             try:
-                ws.send(json.dumps({"id": 1, "method": "Target.createTarget", "params": {"url": "about:blank"}}))
+                ws.send(
+                    json.dumps(
+                        {"id": 1, "method": "Target.createTarget", "params": {"url": "about:blank"}}
+                    )
+                )
                 target = _answer(ws, 1)["targetId"]
-                ws.send(json.dumps({"id": 2, "method": "Target.attachToTarget", "params": {"targetId": target, "flatten": True}}))
+                ws.send(
+                    json.dumps(
+                        {
+                            "id": 2,
+                            "method": "Target.attachToTarget",
+                            "params": {"targetId": target, "flatten": True},
+                        }
+                    )
+                )
                 page = Page(ws, _answer(ws, 2)["sessionId"])
                 for domain in ("Page", "Runtime", "Log"):
                     page.call(f"{domain}.enable")

@@ -26,7 +26,9 @@ def sha(i: int) -> str:
     return f"{(i * 2654435761) % 16**8:08x}" * 5
 
 
-def history_point(i: int, value: float, *, profile: str = "pr", fingerprint: str = "a1b2c3d4") -> DashboardPoint:
+def history_point(
+    i: int, value: float, *, profile: str = "pr", fingerprint: str = "a1b2c3d4"
+) -> DashboardPoint:
     """One run's point: run i on 2026-11-01 + i hours, its links, and a +/-3 % trial spread."""
     return {
         "commit": sha(i),
@@ -55,7 +57,8 @@ def history_config(name: str, runs: int, seed: int, shift_at: int | None) -> Das
             points = [
                 history_point(
                     i,
-                    base * (1.12 if shift_at is not None and i >= shift_at else 1.0)
+                    base
+                    * (1.12 if shift_at is not None and i >= shift_at else 1.0)
                     * rng.uniform(0.98, 1.02),
                     profile="full" if i % 4 == 3 else "pr",
                     fingerprint="e5f6a7b8" if i % 3 == 2 else "a1b2c3d4",
@@ -67,7 +70,13 @@ def history_config(name: str, runs: int, seed: int, shift_at: int | None) -> Das
                 worse = not higher_is_better
                 p = points[shift_at]
                 changes.append(
-                    {"index": shift_at, "commit": p["commit"], "date": p["date"], "change": 0.12, "worse": worse}
+                    {
+                        "index": shift_at,
+                        "commit": p["commit"],
+                        "date": p["date"],
+                        "change": 0.12,
+                        "worse": worse,
+                    }
                 )
                 latest = {
                     "scenario": scenario,

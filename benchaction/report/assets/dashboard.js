@@ -1,5 +1,6 @@
 // bench-action history dashboard: profile/runner filters (rescaling each chart to the runs
-// left) and point tooltips. The page is complete without this script; it only adds to it.
+// left), point tooltips and point links (joined from the runs tables, which hold each run's
+// commit, date, profile, runner and links once). Without script the charts still draw.
 // niceTicks and the y mapping mirror benchaction/report/chart.py: change both together.
 "use strict";
 (function () {
@@ -7,7 +8,7 @@
   const MANTISSAS = [1, 2, 2.5, 5, 10];
 
   function niceTicks(lo, hi) {
-    if (hi <= lo) {
+    if (hi - lo <= 1e-9 * Math.max(Math.abs(lo), Math.abs(hi), 1e-9)) {
       const pad = Math.abs(lo) * 0.05 || 1;
       lo -= pad;
       hi += pad;
@@ -123,8 +124,44 @@
   if (profile.value || fingerprint.value) apply();
   else document.body.dataset.visiblePoints = String(document.querySelectorAll("[data-point]").length);
 
-  // Tooltips: the first hover moves a point's <title> into the styled box (so the browser's
-  // own tooltip does not appear twice).
+  // Each run's commit, date, profile, runner and links, read once from the runs tables.
+  const runs = new Map();
+  for (const section of document.querySelectorAll("section.config")) {
+    const table = new Map();
+    for (const row of section.querySelectorAll("tr[data-run]")) {
+      const run = row.querySelector("a.run");
+      const commit = row.querySelector("a.commit");
+      table.set(row.dataset.run, {
+        commit: row.cells[1].textContent.trim(),
+        when: row.cells[2].textContent.trim(),
+        profile: row.dataset.profile,
+        fingerprint: row.dataset.fingerprint,
+        url: run ? run.href : commit ? commit.href : null,
+      });
+    }
+    runs.set(section, table);
+  }
+
+  // About four significant digits, as the server's _num does.
+  function num(value) {
+    if (value === 0 || !isFinite(value)) return String(value);
+    const decimals = Math.min(6, Math.max(0, 3 - Math.floor(Math.log10(Math.abs(value)))));
+    return label(value, decimals);
+  }
+
+  function describe(pt) {
+    const svg = pt.closest("svg");
+    const run = runs.get(pt.closest("section.config")).get(pt.dataset.point);
+    const unit = svg.dataset.unit ? " " + svg.dataset.unit : "";
+    return (
+      run.commit + " · " + run.when + "\n" +
+      svg.dataset.label + ": " + num(+pt.dataset.v) + unit +
+      " (trials " + num(+pt.dataset.lo) + "–" + num(+pt.dataset.hi) + ", n=" + pt.dataset.n + ")\n" +
+      "profile " + run.profile + " · runner " + run.fingerprint +
+      (run.url ? "\nclick: open the run" : "")
+    );
+  }
+
   const tip = document.getElementById("tooltip");
   function target(event) {
     const el = event.target;
@@ -133,12 +170,7 @@
   document.addEventListener("pointerover", (event) => {
     const pt = target(event);
     if (!pt) return;
-    const title = pt.querySelector("title");
-    if (title) {
-      pt.dataset.tip = title.textContent;
-      title.remove();
-    }
-    tip.textContent = pt.dataset.tip + (pt.parentNode.tagName === "a" ? "\nclick: open the run" : "");
+    tip.textContent = describe(pt);
     tip.hidden = false;
   });
   document.addEventListener("pointermove", (event) => {
@@ -153,5 +185,20 @@
   document.addEventListener("pointerout", (event) => {
     if (target(event)) tip.hidden = true;
   });
+  // A point opens its run (its commit when the run has no link); a modified or middle click
+  // opens it in a new tab, as a link would.
+  function open(event) {
+    const pt = target(event);
+    if (!pt) return;
+    const run = runs.get(pt.closest("section.config")).get(pt.dataset.point);
+    if (!run.url) return;
+    if (event.button === 1 || event.ctrlKey || event.metaKey || event.shiftKey) {
+      window.open(run.url, "_blank", "noopener");
+    } else if (event.button === 0) {
+      window.location.assign(run.url);
+    }
+  }
+  document.addEventListener("click", open);
+  document.addEventListener("auxclick", open);
   document.body.dataset.ready = "1";
 })();
