@@ -326,6 +326,14 @@ ENV.filters["link"] = _link
 
 def render_dashboard(data: DashboardData) -> str:
     """The dashboard's index.html; raises ValueError naming the first malformed field."""
+    _parse_date(data["generated_at"], "generated_at")
+    changes = [("latest_change", data["latest_change"])] + [
+        (f"configs[{i}] ({c['name']!r}) latest_change", c["latest_change"])
+        for i, c in enumerate(data["configs"])
+    ]
+    for where, change in changes:
+        if change is not None:
+            _parse_date(change["date"], where)
     configs = [_config(c, i) for i, c in enumerate(data["configs"])]
     return ENV.get_template("dashboard.html.j2").render(
         data=data,

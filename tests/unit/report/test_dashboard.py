@@ -192,6 +192,19 @@ def test_a_malformed_point_is_refused_with_its_location(
         render_dashboard(data)
 
 
+def test_a_malformed_date_outside_the_points_is_refused_with_its_location() -> None:
+    data = history_data(4)
+    data["generated_at"] = "now"
+    with pytest.raises(ValueError, match=r"^generated_at: date 'now' is not ISO 8601"):
+        render_dashboard(data)
+    data = history_data(4)
+    data["latest_change"] = copy.deepcopy(data["latest_change"])  # one object in both places
+    assert data["configs"][0]["latest_change"] is not None
+    data["configs"][0]["latest_change"]["date"] = "2026-13-01"
+    with pytest.raises(ValueError, match=r"^configs\[0\] \('numpy-mlp'\) latest_change: date"):
+        render_dashboard(data)
+
+
 def test_a_change_point_outside_its_series_is_refused() -> None:
     data = history_data(6)
     data["configs"][0]["series"][2]["change_points"][0]["index"] = 6
