@@ -7,12 +7,14 @@ stderr; `websocket-client` speaks to it. Console errors, uncaught exceptions and
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
 import queue
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -125,10 +127,12 @@ class Page:
         return out
 
 
-def _address(stderr: Any, timeout_s: float) -> str:
-    """The websocket address Chromium prints on stderr once it listens."""
+def _address(stderr: Any, timeout_s: float) -> tuple[str, threading.Thread]:
+    """The websocket address Chromium prints on stderr once it listens, and the thread that
+    keeps reading stderr (so the pipe never fills) until Chromium closes it."""
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in stderr], daemon=True).start()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in stderr], daemon=True)
+    reader.start()
     deadline = time.monotonic() + timeout_s
     seen = []
     while time.monotonic() < deadline:
@@ -139,7 +143,7 @@ def _address(stderr: Any, timeout_s: float) -> str:
         seen.append(line)
         found = _LISTENING.search(line)
         if found:
-            return found.group(1)
+            return found.group(1), reader
     raise TimeoutError(
         f"Chromium printed no DevTools address within {timeout_s} s: {''.join(seen)[-2000:]}"
     )
@@ -166,11 +170,12 @@ def headless_page(binary: str, width: int = 1400, height: int = 1000) -> Iterato
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # its own process group: the browser's helpers stop with it
         )
+        reader: threading.Thread | None = None
         try:
-            ws = websocket.create_connection(
-                _address(proc.stderr, 30.0), timeout=20, suppress_origin=True
-            )
+            address, reader = _address(proc.stderr, 30.0)
+            ws = websocket.create_connection(address, timeout=20, suppress_origin=True)
             try:
                 ws.send(
                     json.dumps(
@@ -194,14 +199,22 @@ def headless_page(binary: str, width: int = 1400, height: int = 1000) -> Iterato
             finally:
                 ws.close()
         finally:
-            proc.terminate()
+            _stop(proc, signal.SIGTERM)
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                _stop(proc, signal.SIGKILL)
                 proc.wait(timeout=10)
-            if proc.stderr is not None:
+            if reader is not None:
+                reader.join(timeout=10)  # EOF once every process of the group is gone
+            if proc.stderr is not None and (reader is None or not reader.is_alive()):
                 proc.stderr.close()
+
+
+def _stop(proc: subprocess.Popen[str], sig: signal.Signals) -> None:
+    """Signal the browser's process group (it started it), not any other process."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
 
 
 def _answer(ws: websocket.WebSocket, ident: int, timeout_s: float = 20.0) -> dict[str, Any]:
