@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 ASSETS = ("dashboard.css", "dashboard.js")
+NONE = "(none)"  # shown for a run without a profile or fingerprint
 DENSE = 120  # above this many points a chart draws the line and shows points on hover only
 
 
@@ -227,6 +228,7 @@ def _chart(series: DashboardSeries, index: dict[tuple[str, str], int], runs: int
         )
         changes.append(
             {
+                "run": index[(p["commit"], p["date"])],
                 "x": x,
                 "label": _pct(cp["change"]),
                 "label_y": frame.top - 14 + 11 * row,
@@ -269,8 +271,9 @@ def _config(config: DashboardConfig, number: int) -> dict[str, Any]:
                 "short": p["commit"][:7],
                 "commit": p["commit"],
                 "when": _when(p["date"]),
-                "profile": p["profile"],
-                "fingerprint": p["fingerprint"],
+                # An empty value would read as "all" in the filters.
+                "profile": p["profile"] or NONE,
+                "fingerprint": p["fingerprint"] or NONE,
                 "url": _link(p["url"]),
                 "commit_url": _link(p["commit_url"]),
             }

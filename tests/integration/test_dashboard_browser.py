@@ -69,6 +69,11 @@ AXES = (
     "[...document.querySelectorAll('.yaxis text')].map(t => [t.textContent, +t.getAttribute('y')])"
 )
 POINT_YS = "[...document.querySelectorAll('[data-point]')].map(p => +p.getAttribute('cy'))"
+# (checkVisibility() reads true for a hidden SVG <g>; the computed display does not.)
+MARKERS = (
+    "[...document.querySelectorAll('[data-change-point]')]"
+    ".filter(m => getComputedStyle(m).display !== 'none').length"
+)
 LINE_VERTICES = (
     "[...document.querySelectorAll('polyline.line')]"
     ".reduce((n, l) => n + l.points.numberOfItems, 0)"
@@ -87,6 +92,7 @@ def test_filters_hide_other_profiles_and_runners_and_refit_the_charts(
         assert 0 < full < _points(data)
         assert page.evaluate(VISIBLE) == full
         assert page.evaluate(LINE_VERTICES) == full, "the line still runs through hidden runs"
+        assert page.evaluate(MARKERS) == 0, "the change points (at a pr run) still show"
         assert page.evaluate("document.getElementById('filter-count').textContent") == (
             f"showing {full // 4} runs ({full} points)"  # 4 series a run
         )
@@ -101,6 +107,7 @@ def test_filters_hide_other_profiles_and_runners_and_refit_the_charts(
         _select(page, "fingerprint", "")
         assert page.evaluate(VISIBLE) == _points(data)
         assert page.evaluate(LINE_VERTICES) == _points(data)
+        assert page.evaluate(MARKERS) == 4
         assert page.evaluate("window.loadMarker") == "same page", "filtering reloaded the page"
         # The script's scale (dashboard.js) mirrors the server's (chart.py): all runs shown
         # again, every axis label and point lands where the server put it.

@@ -47,6 +47,10 @@
       (pt.parentNode.tagName === "a" ? pt.parentNode : pt).style.display = visible ? "" : "none";
       if (visible) shown.push(pt);
     }
+    // A change point found among other runs' points (another profile or runner) hides too.
+    for (const cp of svg.querySelectorAll("[data-change-point]")) {
+      cp.style.display = keep === null || keep.has(cp.dataset.changePoint) ? "" : "none";
+    }
     svg.classList.toggle("filtered-out", shown.length === 0);
     if (shown.length === 0) {
       svg.querySelector(".line").setAttribute("points", "");

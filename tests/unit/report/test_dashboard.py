@@ -142,6 +142,20 @@ def test_filters_offer_each_profile_and_runner_with_their_run_counts() -> None:
     }
 
 
+def test_a_run_without_profile_or_fingerprint_gets_a_filter_value_of_its_own() -> None:
+    data = history_data(4)
+    for config in data["configs"]:
+        for series in config["series"]:
+            series["points"][0]["profile"] = ""
+            series["points"][0]["fingerprint"] = ""
+    page = _parse(render_dashboard(data))
+    options = [a.get("value") for t, a in page.tags if t == "option"]
+    assert options.count("(none)") == 2  # one in each select; "" stays "all"
+    assert options.count("") == 2
+    row = _with("tr", "data-run", page)[-1]
+    assert (row["data-profile"], row["data-fingerprint"]) == ("(none)", "(none)")
+
+
 def test_user_text_is_escaped_and_only_web_links_are_linked() -> None:
     data = history_data(4)
     hostile = '<script>alert("x")</script>'
