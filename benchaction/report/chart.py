@@ -58,7 +58,7 @@ def nice_ticks(lo: float, hi: float, target: int = 5) -> tuple[list[float], int]
         raise ValueError(f"chart values must be finite numbers, got the range {lo!r}..{hi!r}")
     if hi - lo <= 1e-9 * max(abs(lo), abs(hi), 1e-9):  # flat, or too close to tell apart
         pad = abs(lo) * 0.05 or 1.0
-        lo, hi = lo - pad, hi + pad
+        lo, hi = (lo - pad if lo - pad >= 0 or lo < 0 else 0.0), hi + pad  # a flat 0 % stays >= 0
     raw = (hi - lo) / (target - 1)
     exp = math.floor(math.log10(raw))
     mag = 10.0**exp

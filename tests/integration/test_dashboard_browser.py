@@ -158,6 +158,24 @@ def test_a_point_shows_its_run_in_a_tooltip_and_a_click_opens_the_run(
     assert page.errors() == []
 
 
+def test_the_script_refits_a_flat_zero_series_as_the_server_drew_it(tmp_path: Path) -> None:
+    """A flat 0 (an error rate) is the padded case of the scale; script and server agree."""
+    binary = chromium_or_skip()
+    data = history_data(8)
+    for point in data["configs"][1]["series"][0]["points"]:
+        point["center"] = point["low"] = point["high"] = 0.0
+    index = write_site(data, tmp_path)
+    with headless_page(binary) as tab:
+        tab.goto(index.as_uri())
+        server = tab.evaluate(AXES)
+        flat = "[...document.querySelectorAll('#config-1 svg.plot')[0].querySelectorAll('.yaxis text')].map(t => t.textContent)"
+        assert tab.evaluate(flat) == ["0.00", "0.25", "0.50", "0.75", "1.00"]
+        _select(tab, "profile", "pr")
+        _select(tab, "profile", "")
+        assert tab.evaluate(AXES) == server
+        assert tab.errors() == []
+
+
 def test_a_missing_asset_is_reported_as_an_error(tmp_path: Path, data: DashboardData) -> None:
     """The error collection itself works: a site without its script logs a failed load."""
     binary = chromium_or_skip()

@@ -10,7 +10,7 @@
   function niceTicks(lo, hi) {
     if (hi - lo <= 1e-9 * Math.max(Math.abs(lo), Math.abs(hi), 1e-9)) {
       const pad = Math.abs(lo) * 0.05 || 1;
-      lo -= pad;
+      lo = lo - pad >= 0 || lo < 0 ? lo - pad : 0; // a flat 0 % stays >= 0
       hi += pad;
     }
     const raw = (hi - lo) / 4;

@@ -263,6 +263,11 @@ def test_ticks_of_a_flat_series_surround_it() -> None:
     assert (ticks, decimals) == ([11.0, 11.5, 12.0, 12.5, 13.0], 1)
 
 
+def test_ticks_of_a_flat_zero_stay_at_or_above_zero() -> None:
+    assert nice_ticks(0.0, 0.0) == ([0.0, 0.25, 0.5, 0.75, 1.0], 2)
+    assert nice_ticks(-2.0, -2.0)[0][0] < -2.0
+
+
 def test_ticks_refuse_non_finite_ranges() -> None:
     with pytest.raises(ValueError, match="chart values must be finite"):
         nice_ticks(0.0, math.inf)
