@@ -1,4 +1,5 @@
-"""Rendering results for people: the run report, the comparison table, the PR comment and summary.
+"""Rendering results for people: the run report, the comparison table, the PR comment and summary,
+and the history dashboard (a static site).
 
 Jinja2 templates under report/templates; every function takes data and returns text.
 """
@@ -12,9 +13,24 @@ from benchaction.report.comment import (
     render_summary,
 )
 from benchaction.report.comparison import render_comparison
+from benchaction.report.dashboard import (
+    DashboardChangePoint,
+    DashboardConfig,
+    DashboardData,
+    DashboardPoint,
+    DashboardSeries,
+    LatestChange,
+    write_site,
+)
 from benchaction.report.markdown import render_markdown, summarize_scenarios
 
 __all__ = [
+    "DashboardChangePoint",
+    "DashboardConfig",
+    "DashboardData",
+    "DashboardPoint",
+    "DashboardSeries",
+    "LatestChange",
     "Provenance",
     "alert_state",
     "comment_marker",
@@ -26,4 +42,5 @@ __all__ = [
     "render_recovery",
     "render_summary",
     "summarize_scenarios",
+    "write_site",
 ]
