@@ -10,6 +10,9 @@ known shifts), then times `benchaction history build` and `history changes` as a
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from benchaction.history import HistoryRecord, LocalStore, parse_history, series_of
+from benchaction.history import HistoryRecord, LocalStore, changes_of, parse_history, series_of
+from benchaction.results import METRICS as METRICS_READ
 from benchaction.history.site import dashboard_data
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -48,7 +52,7 @@ def synthetic_runs(n: int, seed: int = 1) -> list[HistoryRecord]:
                 values[name] = [float(f"{v:.6g}") for v in draws]
             values["error_rate"] = [0.0] * 5
             scenarios[scenario] = {"load": {"concurrency": 4, "duration_s": 5.0}, "values": values}
-        sha = f"{i:08x}" + "ab" * 16
+        sha = hashlib.sha1(f"run {i}".encode()).hexdigest()
         out.append(
             {
                 "key": f"gh-{100000 + i}",
@@ -70,6 +74,29 @@ def synthetic_runs(n: int, seed: int = 1) -> list[HistoryRecord]:
     return out
 
 
+def real_runs(n: int, data: Path, seed: int = 1) -> list[HistoryRecord]:
+    """N runs made of real fresh-server trials of this machine (level 0 of a calibration file,
+    five drawn a run), with exact known shifts applied: latencies x1.12 (throughput /1.12) from a
+    third of the way, x1.05 from two thirds; the runner's own noise is what it was."""
+    trials = [t for t in json.loads(data.read_text())["levels"]["0"] if t.get("valid")]
+    rng = np.random.default_rng(seed)
+    template = synthetic_runs(n, seed)
+    for i, record in enumerate(template):
+        level = 1.0 if i < n // 3 else 1.12 if i < 2 * n // 3 else 1.05
+        drawn = [trials[k] for k in rng.choice(len(trials), size=5, replace=False)]
+        values: dict[str, list[float]] = {}
+        for metric in METRICS_READ:
+            found = [v for t in drawn if (v := metric.read(t)) is not None]
+            if metric.name == "throughput_rps":
+                found = [v / level for v in found]
+            elif metric.unit == "ms":
+                found = [v * level for v in found]
+            if found:
+                values[metric.name] = [float(f"{v:.6g}") for v in found]
+        record["scenarios"] = {"predict": {"load": {"concurrency": 4}, "values": values}}
+    return template
+
+
 def timed(label: str, fn: Any, rows: list[tuple[str, float]]) -> Any:
     started = time.perf_counter()
     result = fn()
@@ -80,9 +107,14 @@ def timed(label: str, fn: Any, rows: list[tuple[str, float]]) -> Any:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument(
+        "--real", type=Path, help="draw the trials from a calibration file (real trials)"
+    )
+    parser.add_argument("--site", type=Path, help="keep the built site in this folder")
+    parser.add_argument("--screenshot", type=Path, help="save a PNG of the page (headless Chromium)")
     args = parser.parse_args()
     rows: list[tuple[str, float]] = []
-    runs = synthetic_runs(args.runs)
+    runs = real_runs(args.runs, args.real) if args.real else synthetic_runs(args.runs)
     with tempfile.TemporaryDirectory() as scratch:
         store = Path(scratch) / "store"
         local = LocalStore(store)
@@ -103,7 +135,7 @@ def main() -> int:
             rows,
         )
         cli = [sys.executable, "-m", "benchaction.cli", "history"]
-        site = Path(scratch) / "site"
+        site = args.site or Path(scratch) / "site"
         timed(
             "`benchaction history build` (fresh process)",
             lambda: subprocess.run(
@@ -121,10 +153,30 @@ def main() -> int:
             ),
             rows,
         )
-        page = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
+        page = (site / "index.html").stat().st_size
+        if args.screenshot:
+            subprocess.run(
+                [
+                    shutil.which("chromium") or "chromium",
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--hide-scrollbars",
+                    f"--screenshot={args.screenshot.resolve()}",
+                    "--window-size=1400,2400",
+                    (site / "index.html").as_uri(),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
     marked = sum(len(s.changes) for s in series)
     print(f"{args.runs} runs, {len(series)} series, {marked} change points marked")
-    print(f"store file {size / 1e6:.2f} MB, site {page / 1e6:.2f} MB")
+    print(f"known shifts at runs {args.runs // 3} and {2 * args.runs // 3}; found:")
+    for s in series:
+        for change in changes_of(s):
+            print(f"  {s.scenario} {s.metric.name}: run {change.index} ({change.change * 100:+.1f} %)")
+    print(f"store file {size / 1e6:.2f} MB, index.html {page / 1e6:.2f} MB")
     print("| step | seconds |\n|---|---:|")
     for label, seconds in rows:
         print(f"| {label} | {seconds:.2f} |")

@@ -24,6 +24,7 @@ from benchaction.history import (
     series_of,
 )
 from benchaction.results import ResultsDocument, load_results
+from benchaction.stats import CHANGE_POINTS_MIN_LENGTH
 
 __all__ = [
     "HistoryNote",
@@ -132,8 +133,11 @@ def changes_json(store: Path) -> dict[str, Any]:
 
 def _short_history_note(history: HistoryFile) -> str | None:
     n = len(history["runs"])
-    if n < 2:
-        return f"{n} run(s): a change point needs runs on both sides of it"
+    if n < CHANGE_POINTS_MIN_LENGTH:
+        return (
+            f"{n} run(s): change points need at least {CHANGE_POINTS_MIN_LENGTH} runs of a "
+            "runner and profile, with runs on both sides of a change"
+        )
     return None
 
 

@@ -184,3 +184,28 @@ def test_a_missing_asset_is_reported_as_an_error(tmp_path: Path, data: Dashboard
     with headless_page(binary) as tab:
         tab.goto(index.as_uri())
         assert any("dashboard.js" in e for e in tab.errors()), tab.errors()
+
+
+def test_the_site_history_build_writes_from_a_store_loads_with_its_change_points(
+    tmp_path: Path,
+) -> None:
+    """The whole path a user takes: runs in a folder store, `benchaction history build`, the
+    page in Chromium with every run's point and the known shift marked on each series."""
+    from benchaction.cli import main
+    from benchaction.history import LocalStore
+    from tests.support.history import noisy_runs
+
+    binary = chromium_or_skip()
+    store = LocalStore(tmp_path / "store")
+    for record in noisy_runs([10.0] * 15 + [12.0] * 15):
+        store.add(record, "numpy-mlp")
+    assert (
+        main(["history", "build", "--store", str(store.folder), "-o", str(tmp_path / "site")]) == 0
+    )
+    with headless_page(binary) as tab:
+        tab.goto((tmp_path / "site" / "index.html").as_uri())
+        assert tab.evaluate("document.body.dataset.ready") == "1"
+        assert tab.evaluate("document.querySelectorAll('[data-point]').length") == 30 * 3
+        # latency p50 and throughput move at run 15; the error rate (all zero) does not
+        assert tab.evaluate("document.querySelectorAll('[data-change-point]').length") == 2
+        assert tab.errors() == []

@@ -108,4 +108,4 @@ def test_a_history_of_one_run_says_a_change_needs_more(tmp_path: Path) -> None:
     out = tmp_path / "c.json"
     assert main(["history", "changes", "--store", str(store), "--json", str(out)]) == 0
     (config,) = json.loads(out.read_text())["configs"]
-    assert config["changes"] == [] and "needs runs on both sides" in config["note"]
+    assert config["changes"] == [] and "need at least 5 runs" in config["note"]
