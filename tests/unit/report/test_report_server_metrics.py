@@ -67,9 +67,7 @@ def test_rows_read_only_trials_whose_scrape_worked_and_skip_unknown_types() -> N
         {"trial": 3},
     ]
     rows = server_metric_rows(trials)
-    assert [(r.family, r.reading, r.mean, r.trials) for r in rows] == [
-        ("jobs", "increase", 4.0, 1)
-    ]
+    assert [(r.family, r.reading, r.mean, r.trials) for r in rows] == [("jobs", "increase", 4.0, 1)]
 
 
 def test_documents_without_server_metrics_have_no_table() -> None:
