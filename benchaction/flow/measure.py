@@ -225,8 +225,6 @@ class _Instances:
         handle = self.handle = self._runtime.start()
         self.sampler = self._stats.enter_context(server_stats(self._client, handle.container_id))
         self.scraper = _scraper(self.metrics, handle)
-        if self.scraper is not None:
-            self._stats.callback(self.scraper.close)
         self._doc["instances"].append(
             {
                 "instance": len(self._doc["instances"]),

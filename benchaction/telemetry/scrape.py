@@ -9,16 +9,16 @@ fails or times out is kept as a failure with its reason; it never raises into th
 from __future__ import annotations
 
 import contextlib
+import http.client
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
-
-import requests
+from urllib.parse import urlsplit
 
 from .prometheus import Scrape, summarize_window
 
-__all__ = ["MAX_PAGE_BYTES", "MAX_SCRAPES", "LoadScrapes", "MetricsScraper"]
+__all__ = ["MAX_PAGE_BYTES", "MAX_SCRAPES", "LoadScrapes", "MetricsScraper", "http_get"]
 
 MAX_SCRAPES = 3600
 """Scrapes kept during one load; past this, every other one is dropped and the interval doubles."""
@@ -48,16 +48,31 @@ class LoadScrapes:
 Fetch = Callable[[str, float], str]
 
 
-def _fetch(session: requests.Session) -> Fetch:
-    def fetch(url: str, timeout_s: float) -> str:
-        with session.get(url, timeout=timeout_s, stream=True) as answer:
-            answer.raise_for_status()
-            data = answer.raw.read(MAX_PAGE_BYTES + 1, decode_content=True)
-        if len(data) > MAX_PAGE_BYTES:
-            raise ValueError(f"the metrics page is larger than {MAX_PAGE_BYTES >> 20} MiB")
+def http_get(url: str, timeout_s: float) -> str:
+    """The text at `url` (plain http), asked for in the classic text format; raises on an error
+    status, a page over MAX_PAGE_BYTES, or an answer not complete within `timeout_s`."""
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # A fresh connection per scrape: one a second on loopback costs nothing, and no stale
+    # keep-alive connection can fail a scrape. read1 returns what has arrived, so the deadline
+    # also bounds a server that trickles its answer.
+    deadline = time.monotonic() + timeout_s
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=timeout_s)
+    try:
+        conn.request("GET", target, headers={"Accept": "text/plain;version=0.0.4"})
+        answer = conn.getresponse()
+        if answer.status != 200:
+            raise ValueError(f"HTTP {answer.status} {answer.reason}")
+        data = bytearray()
+        while chunk := answer.read1(1 << 16):
+            data += chunk
+            if len(data) > MAX_PAGE_BYTES:
+                raise ValueError(f"the metrics page is larger than {MAX_PAGE_BYTES >> 20} MiB")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the answer took longer than {timeout_s:g} s")
         return data.decode("utf-8", "replace")
-
-    return fetch
+    finally:
+        conn.close()
 
 
 class MetricsScraper:
@@ -76,11 +91,7 @@ class MetricsScraper:
         self.url = url
         self.interval_s = interval_s
         self.timeout_s = timeout_s
-        self._session: requests.Session | None = None
-        if fetch is None:
-            self._session = requests.Session()
-            fetch = _fetch(self._session)
-        self._fetch = fetch
+        self._fetch = fetch or http_get
         self._clock = clock
         self._max_scrapes = max(2, max_scrapes)
 
@@ -89,7 +100,7 @@ class MetricsScraper:
         sent = self._clock()
         try:
             text = self._fetch(self.url, self.timeout_s)
-        except (requests.RequestException, OSError, ValueError) as exc:
+        except (http.client.HTTPException, OSError, ValueError) as exc:
             return Scrape(self._clock(), None, f"GET {self.url}: {type(exc).__name__}: {exc}")
         return Scrape((sent + self._clock()) // 2, text)
 
@@ -122,8 +133,3 @@ class MetricsScraper:
                 scrapes.during[:] = scrapes.during[1::2]
                 scrapes.held_bytes = sum(len(s.text or "") for s in scrapes.during)
                 interval *= 2
-
-    def close(self) -> None:
-        """Close the HTTP session's connections."""
-        if self._session is not None:
-            self._session.close()

@@ -210,7 +210,9 @@ def running_mlserver(repository: Path, ports: MLServerPorts) -> Iterator[MLServe
                 if requests.get(server.base_url + READY_PATH, timeout=1).status_code == 200:
                     break
             if time.monotonic() > deadline:
-                raise RuntimeError(f"MLServer not ready in {START_TIMEOUT_S:.0f} s: {log.read_text()}")
+                raise RuntimeError(
+                    f"MLServer not ready in {START_TIMEOUT_S:.0f} s: {log.read_text()}"
+                )
             time.sleep(0.2)
         yield server
     finally:

@@ -16,12 +16,25 @@ PAGE = "# TYPE served_total counter\nserved_total {n}\n"
 
 
 class Counting(BaseHTTPRequestHandler):
-    """/metrics answers how often it was asked; /broken answers 500; /slow waits 2 s."""
+    """/metrics answers how often it was asked; /broken answers 500; /slow waits 2 s before
+    answering; /trickle sends its answer a line every 0.1 s for 3 s."""
 
     hits = 0
     lock = threading.Lock()
 
     def do_GET(self) -> None:
+        if self.path == "/trickle":
+            self.send_response(200)
+            self.send_header("Content-Length", str(30 * 14))
+            self.end_headers()
+            for i in range(30):
+                try:
+                    self.wfile.write(f"# comment {i:03d}\n".encode())
+                    self.wfile.flush()
+                except BrokenPipeError:
+                    return  # the scraper gave up, as it should
+                time.sleep(0.1)
+            return
         if self.path == "/slow":
             time.sleep(2)
         with Counting.lock:
@@ -44,7 +57,6 @@ def test_around_load_scrapes_before_every_interval_and_after() -> None:
         scraper = MetricsScraper(base + "metrics", interval_s=0.05, timeout_s=1.0)
         with scraper.around_load() as scrapes:
             time.sleep(0.4)
-        scraper.close()
     assert scrapes.before.text is not None and scrapes.after is not None
     assert len(scrapes.during) >= 3
     times = [scrapes.before.t_ns, *(s.t_ns for s in scrapes.during), scrapes.after.t_ns]
@@ -65,9 +77,15 @@ def test_an_error_status_a_closed_port_and_a_timeout_are_kept_as_failures(
         waited = time.monotonic() - started
     assert broken.text is None and "500" in str(broken.error) and "/broken" in str(broken.error)
     assert slow.text is None and "Timeout" in str(slow.error) and waited < 1.5
+    with stdlib_http_server(Counting) as base:
+        started = time.monotonic()
+        trickled = MetricsScraper(base + "trickle", interval_s=1, timeout_s=0.5).scrape()
+        waited = time.monotonic() - started  # before the server waits for its handler
+    assert trickled.text is None and "longer than 0.5 s" in str(trickled.error)
+    assert waited < 1.5
     closed = MetricsScraper(f"http://127.0.0.1:{free_port}/metrics", interval_s=1, timeout_s=1)
     refused = closed.scrape()
-    assert refused.text is None and "ConnectionError" in str(refused.error)
+    assert refused.text is None and "ConnectionRefusedError" in str(refused.error)
 
 
 def test_a_page_over_the_size_cap_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
