@@ -171,7 +171,7 @@ def _telemetry(
     metrics: Trial,
     gpu: GpuTelemetry,
     stats: ContainerStatsSampler | None,
-    scrapes: tuple[LoadScrapes, MetricsSpec] | None,
+    scrapes: LoadScrapes | None,
 ) -> dict[str, Any]:
     """GPU, server-container and server-metrics numbers over this trial's measurement window."""
     w0, w1 = result.window_start_ns, result.window_end_ns
@@ -186,8 +186,7 @@ def _telemetry(
     if stats is not None:
         out["container"] = stats.summary(start, end)
     if scrapes is not None:
-        recorded, spec = scrapes
-        out["server"] = recorded.summary(spec.families, (start, end), result.origin_ns)
+        out["server"] = scrapes.summary((start, end), result.origin_ns)
     return out
 
 
@@ -196,7 +195,9 @@ def _scraper(spec: MetricsSpec | None, handle: ServerHandle) -> MetricsScraper |
     if spec is None:
         return None
     url = http_base_url(handle.host, spec.port or handle.port) + spec.path
-    return MetricsScraper(url, interval_s=spec.interval_s, timeout_s=spec.timeout_s)
+    return MetricsScraper(
+        url, interval_s=spec.interval_s, timeout_s=spec.timeout_s, families=spec.families
+    )
 
 
 class _Instances:
@@ -271,13 +272,11 @@ def _measure(
     )
     steady = scenario.warmup.steady
     warm = None if steady is None else warm_until_steady(plan, steady, display.load_update)
-    scraper, spec = instances.scraper, instances.metrics
-    if scraper is None or spec is None:
-        result, scrapes = run_load(plan, display.load_update), None
-    else:
-        with scraper.around_load() as recorded:
-            result = run_load(plan, display.load_update)
-        scrapes = recorded, spec
+    scrapes: LoadScrapes | None = None
+    with contextlib.ExitStack() as around:
+        if instances.scraper is not None:  # bench.yml's server.metrics: scrape around the load
+            scrapes = around.enter_context(instances.scraper.around_load())
+        result = run_load(plan, display.load_update)
     metrics: Trial = {"trial": trial, "instance": instances.current}
     metrics.update(trial_metrics(result, limits=scenario.limits, slo=scenario.slo))
     metrics["warmup"] = warmup_record(result, warm)

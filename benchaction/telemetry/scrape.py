@@ -31,18 +31,19 @@ MAX_HELD_BYTES = 128 * 1024 * 1024
 class LoadScrapes:
     """The scrapes around one load; `summary` reads them once the load is over."""
 
-    def __init__(self, before: Scrape) -> None:
+    def __init__(self, before: Scrape, families: Sequence[str] | None = None) -> None:
         self.before = before
+        self.families = families  # kept in the summary; None: the detected server's defaults
         self.during: list[Scrape] = []
         self.after: Scrape | None = None
         self.held_bytes = 0
 
-    def summary(
-        self, families: Sequence[str] | None, window_ns: tuple[int, int], load_start_ns: int
-    ) -> dict[str, Any]:
+    def summary(self, window_ns: tuple[int, int], load_start_ns: int) -> dict[str, Any]:
         """What the metrics did over the window (absolute perf_counter_ns); see prometheus.py."""
         after = self.after or Scrape(time.perf_counter_ns(), None, "no scrape after the load")
-        return summarize_window(self.before, self.during, after, families, window_ns, load_start_ns)
+        return summarize_window(
+            self.before, self.during, after, self.families, window_ns, load_start_ns
+        )
 
 
 Fetch = Callable[[str, float], str]
@@ -76,7 +77,8 @@ def http_get(url: str, timeout_s: float) -> str:
 
 
 class MetricsScraper:
-    """Scrapes one metrics URL; `around_load` brackets a load with scrapes."""
+    """Scrapes one metrics URL; `around_load` brackets a load with scrapes. `families` are the
+    ones its summaries keep (None: the defaults of the server detected)."""
 
     def __init__(
         self,
@@ -84,6 +86,7 @@ class MetricsScraper:
         *,
         interval_s: float,
         timeout_s: float,
+        families: Sequence[str] | None = None,
         fetch: Fetch | None = None,
         clock: Callable[[], int] = time.perf_counter_ns,
         max_scrapes: int = MAX_SCRAPES,
@@ -91,6 +94,7 @@ class MetricsScraper:
         self.url = url
         self.interval_s = interval_s
         self.timeout_s = timeout_s
+        self.families = families
         self._fetch = fetch or http_get
         self._clock = clock
         self._max_scrapes = max(2, max_scrapes)
@@ -107,7 +111,7 @@ class MetricsScraper:
     @contextlib.contextmanager
     def around_load(self) -> Iterator[LoadScrapes]:
         """Scrape now, every `interval_s` in a thread while the block runs, and again after."""
-        scrapes = LoadScrapes(self.scrape())
+        scrapes = LoadScrapes(self.scrape(), self.families)
         stop = threading.Event()
         thread = threading.Thread(
             target=self._every_interval, args=(scrapes, stop), name="metrics-scrape", daemon=True

@@ -54,7 +54,9 @@ class Counting(BaseHTTPRequestHandler):
 
 def test_around_load_scrapes_before_every_interval_and_after() -> None:
     with stdlib_http_server(Counting) as base:
-        scraper = MetricsScraper(base + "metrics", interval_s=0.05, timeout_s=1.0)
+        scraper = MetricsScraper(
+            base + "metrics", interval_s=0.05, timeout_s=1.0, families=["served"]
+        )
         with scraper.around_load() as scrapes:
             time.sleep(0.4)
     assert scrapes.before.text is not None and scrapes.after is not None
@@ -63,7 +65,7 @@ def test_around_load_scrapes_before_every_interval_and_after() -> None:
     assert times == sorted(times)
     served = [int(s.text.split()[-1]) for s in (scrapes.before, *scrapes.during, scrapes.after)]
     assert served == list(range(served[0], served[0] + len(served)))  # each one asked once
-    out = scrapes.summary(["served"], (times[0], times[-1]), times[0])
+    out = scrapes.summary((times[0], times[-1]), times[0])
     assert out["status"] == "ok" and out["families"]["served"]["increase"] == len(served) - 1
 
 
