@@ -12,9 +12,10 @@ from .collectors import GpuTelemetry, gpu_telemetry, server_stats
 from .container_stats import ContainerStatsSampler
 from .monitor import PROTOCOL_VERSION, MonitorReader, run_monitor, stop_on_eof
 from .nvml import NvmlSession, NvmlUnavailable, open_session
-from .prometheus import KNOWN_SERVERS, Scrape, detect_server, parse_exposition, summarize_window
+from .prometheus import Scrape, detect_server, parse_exposition, summarize_window
 from .sampler import DEFAULT_RATE_HZ, GpuSampler
 from .scrape import LoadScrapes, MetricsScraper
+from .server_families import KNOWN_SERVERS
 from .source import GpuSource
 
 __all__ = [
