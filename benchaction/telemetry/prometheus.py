@@ -66,7 +66,8 @@ def _kind(prom_type: str) -> Kind:
 def parse_exposition(text: str, keep: Collection[str] | None = None) -> dict[str, Family]:
     """Parse Prometheus text; `keep` limits the families parsed into values (None: all).
 
-    Raises ValueError naming the problem when the text is not Prometheus exposition.
+    Samples that are NaN or infinite are left out. Raises ValueError naming the problem when
+    the text is not Prometheus exposition.
     """
     out: dict[str, Family] = {}
     try:
@@ -78,6 +79,8 @@ def parse_exposition(text: str, keep: Collection[str] | None = None) -> dict[str
             for sample in family.samples:
                 suffix = sample.name[len(family.name) :]
                 labels = tuple(sorted(sample.labels.items()))
+                if not math.isfinite(sample.value):
+                    continue  # NaN is "no value" (and JSON has no spelling for either)
                 if kind in ("histogram", "summary"):
                     if suffix not in ("_count", "_sum"):
                         continue  # buckets, quantiles and _created are not kept
@@ -122,7 +125,8 @@ def _value(family: Family | None, labels: Labels, index: int) -> float | None:
 def _interpolate(
     points: Sequence[tuple[int, Snapshot]], at_ns: int, name: str, labels: Labels, index: int
 ) -> float:
-    """A cumulative value at `at_ns`: linear between the scrapes either side (0 where absent)."""
+    """A cumulative value at `at_ns`: linear between the scrapes either side. A series not
+    there yet counts 0 (it had no increments); one without a value after `at_ns` holds still."""
     before = [(t, s) for t, s in points if t <= at_ns]
     after = [(t, s) for t, s in points if t >= at_ns]
     if not before:
@@ -132,12 +136,17 @@ def _interpolate(
     if not after or after[0][0] == t0:
         return v0
     t1, s1 = after[0]
-    v1 = _value(s1.get(name), labels, index) or 0.0
+    v1 = _value(s1.get(name), labels, index)
+    if v1 is None:
+        return v0
     return v0 + (v1 - v0) * (at_ns - t0) / (t1 - t0)
 
 
 def _round(value: float | None) -> float | None:
-    return None if value is None else float(f"{value:.6g}")
+    """Whole numbers (counts) as they are, others to six significant digits."""
+    if value is None or value.is_integer():
+        return value
+    return float(f"{value:.6g}")
 
 
 def _increase(

@@ -5,6 +5,7 @@ The files under data/ say where their family names come from; the MLServer one i
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,26 @@ def test_label_sets_past_the_cap_are_summed_but_not_listed() -> None:
     hits = out["families"]["hits"]
     assert hits["label_sets"] == MAX_SERIES + 5 and len(hits["series"]) == MAX_SERIES
     assert hits["increase"] == sum(range(MAX_SERIES + 5))
+
+
+def test_nan_and_infinite_samples_are_no_value_and_the_summary_is_strict_json() -> None:
+    def page(ratio: str, count: str) -> str:
+        return (
+            "# TYPE hit_ratio gauge\n"
+            f'hit_ratio{{engine="0"}} {ratio}\nhit_ratio{{engine="1"}} 0.5\n'
+            "# TYPE wait_seconds summary\n"
+            f"wait_seconds_count {count}\nwait_seconds_sum 2.0\n"
+        )
+
+    out = summarize_window(
+        Scrape(LOAD, page("NaN", "1")),
+        [Scrape(LOAD + S // 2, page("NaN", "+Inf"))],
+        Scrape(LOAD + S, page("+Inf", "5")),
+        ["hit_ratio", "wait_seconds"],
+        (LOAD + S // 4, LOAD + S),  # its start lies between a count of 1 and one of no value
+        LOAD,
+    )
+    assert out["families"]["hit_ratio"]["mean"] == 0.5
+    assert out["families"]["hit_ratio"]["label_sets"] == 1
+    assert out["families"]["wait_seconds"]["count"] == 4.0
+    json.dumps(out, allow_nan=False)
