@@ -34,6 +34,7 @@ __all__ = [
     "expected",
     "fraction",
     "integer",
+    "metric_families",
     "show_path",
     "size",
     "string",
@@ -64,6 +65,7 @@ _SIZE_UNITS = {"": 1, "b": 1} | {
 _PERCENT_RE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*%\s*")
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _TOKEN_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_METRIC_NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _CPU_LIST_RE = re.compile(r" *\d{1,4}( *- *\d{1,4})?( *, *\d{1,4}( *- *\d{1,4})?)* *")
 
 
@@ -311,6 +313,23 @@ def server_url(value: object) -> str:
     if parts.scheme.lower() != "http" or not parts.hostname or not port_ok:
         raise mismatch("an http:// URL like http://127.0.0.1:8000", value)
     return value.rstrip("/")
+
+
+def metric_families(value: object) -> tuple[str, ...]:
+    """Prometheus metric family names (letters, digits, '_' and ':'), each once."""
+    what = "a non-empty list of Prometheus metric names like vllm:num_preemptions"
+    if not isinstance(value, list) or not value:
+        raise mismatch(what, value)
+    for item in value:
+        if not isinstance(item, str) or not _METRIC_NAME_RE.fullmatch(item):
+            raise FieldError(
+                expected("a Prometheus metric name (letters, digits, '_' and ':')", item)
+                + " in the list"
+            )
+    twice = sorted({n for n in value if value.count(n) > 1})
+    if twice:
+        raise FieldError(f"each family may be listed once; listed twice: {', '.join(twice)}")
+    return tuple(value)
 
 
 def url_path(value: object) -> str:

@@ -20,6 +20,7 @@ __all__ = [
     "KServeSpec",
     "KServeTensor",
     "Limits",
+    "MetricsSpec",
     "OpenAISpec",
     "ProcessSpec",
     "ReadySpec",
@@ -91,6 +92,21 @@ class ProcessSpec:
 
 
 @dataclass(frozen=True)
+class MetricsSpec:
+    """Where the server's Prometheus metrics are scraped around each measurement window.
+
+    `port` None scrapes the server's own port; `families` None keeps the defaults of the
+    server detected from the family names it exposes (docs/telemetry.md).
+    """
+
+    path: str = "/metrics"
+    port: int | None = None
+    families: tuple[str, ...] | None = None
+    interval_s: float = 1.0
+    timeout_s: float = 2.0
+
+
+@dataclass(frozen=True)
 class ServerSpec:
     """The server under test: exactly one of `image`, `build` or `url` is set."""
 
@@ -105,6 +121,7 @@ class ServerSpec:
     ready: ReadySpec = field(default_factory=ReadySpec)
     process: ProcessSpec | None = None
     runtime: Runtime = "auto"
+    metrics: MetricsSpec | None = None  # None: no Prometheus scrape
 
     @property
     def source(self) -> Literal["image", "build", "url"]:
@@ -300,6 +317,8 @@ class Config:
         for key in ("max_trials", "budget_s"):  # unset, they stay out: older hashes hold
             if data[key] is None:
                 del data[key]
+        if data["server"]["metrics"] is None:  # unset, it stays out: older configs keep their hash
+            del data["server"]["metrics"]
         for scenario in data["scenarios"]:  # unset, it stays out: older configs keep their hash
             if scenario["warmup"]["steady"] is None:
                 del scenario["warmup"]["steady"]
@@ -313,7 +332,8 @@ class Config:
         # What is compared (the server: its image, build or URL) must not enter the hash of how
         # it is measured, or every baseline with another image would look like another setup.
         # Paths differ between checkouts of the same repository and change nothing either.
-        for key in ("image", "build", "url", "process"):
+        # Scraping metrics watches the server; a base run without it measured the same thing.
+        for key in ("image", "build", "url", "process", "metrics"):
             data["server"].pop(key, None)
         # Default isolation stays out, so configs from before it keep their hash; the split it
         # made is compared from the results' `isolation` (stats fingerprint), not from here.

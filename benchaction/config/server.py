@@ -7,11 +7,15 @@ from pathlib import Path
 
 from benchaction.config.checker import Checker
 from benchaction.config.fields import (
+    FieldError,
     KeyPath,
     command,
+    describe,
     duration,
+    expected,
     gpus,
     integer,
+    metric_families,
     positive_number,
     runtime,
     server_url,
@@ -21,6 +25,7 @@ from benchaction.config.fields import (
 )
 from benchaction.config.model import (
     BuildSpec,
+    MetricsSpec,
     ProcessSpec,
     ReadySpec,
     Resources,
@@ -37,6 +42,7 @@ SERVER_KEYS = (
     "env",
     "gpus",
     "image",
+    "metrics",
     "port",
     "process",
     "ready",
@@ -95,6 +101,7 @@ def build_server(
         ),
         process=process,
         runtime=run_on,
+        metrics=_metrics(ck, m["metrics"], (*path, "metrics")) if "metrics" in m else None,
     )
 
 
@@ -124,3 +131,37 @@ def _process(
         return None
     argv = ck.field(m, "command", path, command, None)
     return None if argv is None else ProcessSpec(argv, cwd)
+
+
+METRICS_KEYS = ("families", "interval", "path", "port", "timeout")
+MIN_SCRAPE_INTERVAL_S = 0.1
+"""Scraping more often than this loads the server being measured more than it tells."""
+MAX_SCRAPE_TIMEOUT_S = 10.0
+
+
+def _metrics(ck: Checker, value: object, path: KeyPath) -> MetricsSpec | None:
+    """`metrics: /metrics`, or the mapping form with a port, families, interval and timeout."""
+    if isinstance(value, str):
+        try:
+            return MetricsSpec(path=url_path(value))
+        except FieldError as exc:
+            ck.add(path, str(exc))
+            return None
+    if not isinstance(value, Mapping):
+        forms = "a path like /metrics or a mapping (keys: " + ", ".join(METRICS_KEYS) + ")"
+        ck.add(path, expected(forms, value))
+        return None
+    m = ck.mapping(value, path, METRICS_KEYS)
+    interval = ck.field(m, "interval", path, duration, MetricsSpec.interval_s)
+    if interval < MIN_SCRAPE_INTERVAL_S:
+        ck.add((*path, "interval"), f"expected a duration >= 100ms, got {describe(m['interval'])}")
+    timeout = ck.field(m, "timeout", path, duration, MetricsSpec.timeout_s)
+    if timeout > MAX_SCRAPE_TIMEOUT_S:
+        ck.add((*path, "timeout"), f"expected a duration <= 10s, got {describe(m['timeout'])}")
+    return MetricsSpec(
+        path=ck.field(m, "path", path, url_path, MetricsSpec.path),
+        port=ck.field(m, "port", path, lambda v: integer(v, minimum=1, maximum=65535), None),
+        families=ck.field(m, "families", path, metric_families, None),
+        interval_s=interval,
+        timeout_s=timeout,
+    )

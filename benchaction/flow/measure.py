@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from benchaction import __version__
-from benchaction.config import Config, Scenario
+from benchaction.config import Config, MetricsSpec, Scenario
 from benchaction.engine import (
     LoadResult,
     plan_for,
@@ -42,12 +42,20 @@ from benchaction.serving import (
     ServerHandle,
     ServerRuntime,
     docker_engine,
+    http_base_url,
     object_labels,
     open_runtime,
     split_cpus,
     sweep_stale,
 )
-from benchaction.telemetry import ContainerStatsSampler, GpuTelemetry, gpu_telemetry, server_stats
+from benchaction.telemetry import (
+    ContainerStatsSampler,
+    GpuTelemetry,
+    LoadScrapes,
+    MetricsScraper,
+    gpu_telemetry,
+    server_stats,
+)
 
 __all__ = ["RunOptions", "RunOutcome", "new_run_id", "run_benchmark"]
 
@@ -163,17 +171,33 @@ def _telemetry(
     metrics: Trial,
     gpu: GpuTelemetry,
     stats: ContainerStatsSampler | None,
+    scrapes: LoadScrapes | None,
 ) -> dict[str, Any]:
-    """GPU and server-container numbers over this trial's measurement window."""
+    """GPU, server-container and server-metrics numbers over this trial's measurement window."""
     w0, w1 = result.window_start_ns, result.window_end_ns
     if w0 is None or w1 is None:
-        return {"gpu": {"status": "unavailable", "reason": "no measurement window"}}
+        out: dict[str, Any] = {"gpu": {"status": "unavailable", "reason": "no measurement window"}}
+        if scrapes is not None:
+            out["server"] = {"status": "unavailable", "reason": "no measurement window"}
+        return out
     start, end = result.origin_ns + w0, result.origin_ns + w1
     tokens = metrics.get("tokens", {}).get("output_total")
     out = {"gpu": gpu.summary(start, end, metrics["counts"]["succeeded"], tokens)}
     if stats is not None:
         out["container"] = stats.summary(start, end)
+    if scrapes is not None:
+        out["server"] = scrapes.summary((start, end), result.origin_ns)
     return out
+
+
+def _scraper(spec: MetricsSpec | None, handle: ServerHandle) -> MetricsScraper | None:
+    """The scraper of one server instance's metrics endpoint (on its own port if it has one)."""
+    if spec is None:
+        return None
+    url = http_base_url(handle.host, spec.port or handle.port) + spec.path
+    return MetricsScraper(
+        url, interval_s=spec.interval_s, timeout_s=spec.timeout_s, families=spec.families
+    )
 
 
 class _Instances:
@@ -181,12 +205,19 @@ class _Instances:
     in the document with its cold start, with a container-stats sampler for its lifetime."""
 
     def __init__(
-        self, runtime: ServerRuntime, client: Any, doc: ResultsDocument, display: ProgressDisplay
+        self,
+        runtime: ServerRuntime,
+        client: Any,
+        doc: ResultsDocument,
+        display: ProgressDisplay,
+        metrics: MetricsSpec | None = None,
     ) -> None:
         self._runtime, self._client, self._doc, self._display = runtime, client, doc, display
         self._stats = contextlib.ExitStack()
         self.handle: ServerHandle | None = None
         self.sampler: ContainerStatsSampler | None = None
+        self.metrics = metrics
+        self.scraper: MetricsScraper | None = None
 
     def for_trial(self, reuse: bool) -> ServerHandle:
         if self.handle is not None and reuse:
@@ -194,6 +225,7 @@ class _Instances:
         self.stop()
         handle = self.handle = self._runtime.start()
         self.sampler = self._stats.enter_context(server_stats(self._client, handle.container_id))
+        self.scraper = _scraper(self.metrics, handle)
         self._doc["instances"].append(
             {
                 "instance": len(self._doc["instances"]),
@@ -240,11 +272,18 @@ def _measure(
     )
     steady = scenario.warmup.steady
     warm = None if steady is None else warm_until_steady(plan, steady, display.load_update)
-    result = run_load(plan, display.load_update)
+    scrapes: LoadScrapes | None = None
+    with contextlib.ExitStack() as around:
+        if instances.scraper is not None:  # bench.yml's server.metrics: scrape around the load
+            scrapes = around.enter_context(instances.scraper.around_load())
+        result = run_load(plan, display.load_update)
     metrics: Trial = {"trial": trial, "instance": instances.current}
     metrics.update(trial_metrics(result, limits=scenario.limits, slo=scenario.slo))
     metrics["warmup"] = warmup_record(result, warm)
-    metrics["telemetry"] = _telemetry(result, metrics, gpu, instances.sampler)
+    metrics["telemetry"] = _telemetry(result, metrics, gpu, instances.sampler, scrapes)
+    server = metrics["telemetry"].get("server")
+    if server is not None and server["status"] != "ok":
+        display.log(f"server metrics: {server['reason']}")
     display.load_finished(metrics)
     return metrics
 
@@ -317,7 +356,7 @@ def run_benchmark(
                 )
             )
             doc["gpu"] = gpu.fingerprint
-            instances = _Instances(runtime, client, doc, display)
+            instances = _Instances(runtime, client, doc, display, config.server.metrics)
             stack.callback(instances.stop)  # first out: the last server stops, then telemetry
             for trial in range(config.trials):
                 handle = instances.for_trial(config.reuse)

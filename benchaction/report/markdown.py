@@ -11,6 +11,7 @@ from typing import Any
 
 import jinja2
 
+from benchaction.report.server_metrics import server_metric_notes, server_metric_rows
 from benchaction.results import (
     ERROR_RATE,
     THROUGHPUT,
@@ -188,6 +189,8 @@ def summarize_scenarios(doc: ResultsDocument) -> list[dict[str, Any]]:
                 ],
                 "errors": errors,
                 "requests": sum(t["counts"]["scheduled"] for t in valid),
+                "server_metrics": server_metric_rows(valid),
+                "server_metric_notes": server_metric_notes(trials),
             }
         )
     return out
@@ -267,6 +270,15 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _significant(value: float | None) -> str:
+    """Four significant digits; whole numbers from 1,000 up with separators, no exponents."""
+    if value is None or math.isnan(value):
+        return "–"
+    if 1000 <= abs(value) < 1e15:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
 ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("benchaction", "report/templates"),
     autoescape=False,  # markdown, not HTML: user text goes through md_escape instead
@@ -277,6 +289,7 @@ ENV = jinja2.Environment(
 )
 ENV.filters["md"] = md_escape
 ENV.filters["num"] = _fmt
+ENV.filters["sig"] = _significant
 
 
 def render_markdown(doc: ResultsDocument) -> str:

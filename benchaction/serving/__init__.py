@@ -9,6 +9,7 @@ from .cpus import CpuPlan, format_cpus, split_cpus
 from .docker_client import docker_engine
 from .interface import ImageInfo, ServerHandle, ServerRuntime
 from .labels import MANAGED, OWNER, OWNER_CONTAINER, RUN, object_labels, sweep_stale
+from .readiness import http_base_url
 from .runtime import open_runtime
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "ServerRuntime",
     "docker_engine",
     "format_cpus",
+    "http_base_url",
     "object_labels",
     "open_runtime",
     "split_cpus",

@@ -217,7 +217,7 @@ def test_unknown_server_key(write: Write) -> None:
     path = write(BASE.replace("  image: example/model:1\n", "  image: m\n  imgae: m\n"))
     assert only_problem(path) == (
         "bench.yml:4: server.imgae: unknown key; did you mean 'image'? (allowed: build, command,"
-        " env, gpus, image, port, process, ready, resources, runtime, url)"
+        " env, gpus, image, metrics, port, process, ready, resources, runtime, url)"
     )
 
 
@@ -424,7 +424,7 @@ def test_many_problems_are_reported_together(write: Write) -> None:
     )
     assert problems(path) == [
         "bench.yml:4: server.imgae: unknown key; did you mean 'image'? (allowed: build, command,"
-        " env, gpus, image, port, process, ready, resources, runtime, url)",
+        " env, gpus, image, metrics, port, process, ready, resources, runtime, url)",
         "bench.yml:3: server: expected exactly one of image, build or url, got none",
         "bench.yml:7: scenarios[0].concurrency: expected an integer >= 1, got 'ten'",
         "bench.yml:8: scenarios[0].duration: expected a duration: a number of seconds or a string"
