@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from benchaction.history import HistoryRecord, LocalStore, changes_of, parse_history, series_of
-from benchaction.results import METRICS as METRICS_READ
 from benchaction.history.site import dashboard_data
+from benchaction.results import METRICS as METRICS_READ
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 METRICS = {  # name: (level, higher is better)
@@ -111,7 +111,9 @@ def main() -> int:
         "--real", type=Path, help="draw the trials from a calibration file (real trials)"
     )
     parser.add_argument("--site", type=Path, help="keep the built site in this folder")
-    parser.add_argument("--screenshot", type=Path, help="save a PNG of the page (headless Chromium)")
+    parser.add_argument(
+        "--screenshot", type=Path, help="save a PNG of the page (headless Chromium)"
+    )
     args = parser.parse_args()
     rows: list[tuple[str, float]] = []
     runs = real_runs(args.runs, args.real) if args.real else synthetic_runs(args.runs)
@@ -139,7 +141,8 @@ def main() -> int:
         timed(
             "`benchaction history build` (fresh process)",
             lambda: subprocess.run(
-                [*cli, "build", "--store", str(store), "-o", str(site)], check=True,
+                [*cli, "build", "--store", str(store), "-o", str(site)],
+                check=True,
                 capture_output=True,
             ),
             rows,
@@ -175,7 +178,9 @@ def main() -> int:
     print(f"known shifts at runs {args.runs // 3} and {2 * args.runs // 3}; found:")
     for s in series:
         for change in changes_of(s):
-            print(f"  {s.scenario} {s.metric.name}: run {change.index} ({change.change * 100:+.1f} %)")
+            print(
+                f"  {s.scenario} {s.metric.name}: run {change.index} ({change.change * 100:+.1f} %)"
+            )
     print(f"store file {size / 1e6:.2f} MB, index.html {page / 1e6:.2f} MB")
     print("| step | seconds |\n|---|---:|")
     for label, seconds in rows:
