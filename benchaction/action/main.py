@@ -11,15 +11,17 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import docker
 
 from benchaction import __version__
+from benchaction.action.outcome import final_outputs, in_workspace, invalid_inputs, write_outputs
 from benchaction.action.placement import Placement, give_to_workspace_owner, locate_self
 from benchaction.action.settings import ActionSettings, read_settings
-from benchaction.config import Config, load_config
+from benchaction.config import Config, config_name, load_config
 from benchaction.errors import (
     BenchActionError,
     Cancelled,
@@ -75,6 +77,8 @@ class _Run:
         environment: Mapping[str, str],
     ) -> None:
         self.s = settings
+        self.started = time.time()
+        self.told: dict[str, str] = {}  # the outputs the texts gave; written when the run ends
         self.stats = settings.stats  # with the looks of sequential trials, once configs are read
         self._baseline: Baseline | None = None
         self._found_artifact: Baseline | None = None
@@ -107,7 +111,7 @@ class _Run:
         self.run_id = new_run_id(f"gh{ctx.run_id}-{ctx.run_attempt}" if ctx else "gh")
         self.channels = Channels(
             summary_path=settings.summary_path,
-            output_path=settings.output_path,
+            output_path=None,  # `final_outputs` writes them once, whichever way the run ends
             github=self.target,
             settings=settings.publish,
         )
@@ -156,10 +160,6 @@ class _Run:
         if found.provenance is not None and line:
             return dataclasses.replace(found, provenance={**found.provenance, "history": line})
         return found
-
-    def output(self, name: str, value: str) -> None:
-        if self.s.output_path is not None:
-            commands.set_output(self.s.output_path, name, value)
 
     def options(self) -> RunOptions:
         labels = {"io.benchaction.github-run": self.run_id}
@@ -287,17 +287,24 @@ class _Run:
             self.history.keep_run(head, result, self.stats, links)
 
     def fail(
-        self, title: str, detail: str, partial: ResultsDocument | None, config_name: str
+        self,
+        title: str,
+        exc: BaseException | None,
+        partial: ResultsDocument | None,
+        name: str,
     ) -> None:
         """Say on every channel that the run failed, and why; GitHub writes are best effort."""
+        detail = in_workspace(str(exc or ""), self.s.workspace)
+        problems = [in_workspace(p, self.s.workspace) for p in getattr(exc, "problems", ())]
         commands.error((detail or title).splitlines()[0], title=f"bench-action: {title}")
-        texts = failure(title, detail, partial, config_name, run_url=self.run_url)
+        texts = failure(title, detail, partial, name, run_url=self.run_url, problems=problems)
+        self.told.update(texts.outputs)
         if self.target is None:
             _log(f"not writing to GitHub: {self.s.not_github_reason}")
         try:
             publish(texts, self.channels, _log)
-        except GitHubError as exc:
-            _log(f"could not publish the failure to GitHub: {exc}")
+        except GitHubError as err:
+            _log(f"could not publish the failure to GitHub: {err}")
 
     def verdict(self, head: ResultsDocument, base: ResultsDocument | None) -> ExitCode:
         """The second half: baseline, comparison, texts, publish; the gate's exit code."""
@@ -311,6 +318,7 @@ class _Run:
             with commands.group("Publish to GitHub") if self.target else contextlib.nullcontext():
                 baseline = Baseline.same_job(base) if base is not None else self.baseline_for(head)
                 result = judge(head, baseline, self.stats, run_url=self.run_url)
+                self.told.update(result.texts.outputs)
                 published = publish(result.texts, self.channels, _log)
         except GitHubError as exc:  # retries used up: the summary and outputs are written
             commands.error(f"publishing to GitHub failed: {exc}", title="bench-action")
@@ -323,16 +331,28 @@ class _Run:
         return ExitCode.FAILED if c.failed else ExitCode.OK
 
     def run(self) -> ExitCode:
+        """Every way out writes the outputs: verdict, failed, and results-path if written."""
+        code = ExitCode.FAILED  # unless a step below returns: a bug, or a cancel, fails the step
+        try:
+            code = self._run()
+            return code
+        finally:
+            results = self.s.results_dir / "results.json"
+            outputs = final_outputs(self.told, code, results, self.s.results_rel, self.started)
+            write_outputs(self.s.output_path, outputs)
+
+    def _run(self) -> ExitCode:
         s = self.s
         _log(self.placement.note)
-        self.output("results-path", f"{s.results_rel}/results.json")
+        name = config_name(s.config_path, profile=s.profile, overrides=s.overrides)
         try:
             try:
                 head_cfg, base_cfg = self.configs()
                 self.stats = self._stats_for(head_cfg)
             except ConfigError as exc:
-                self.fail("the benchmark config is invalid", str(exc), None, s.config_path.stem)
+                self.fail("the benchmark config is invalid", exc, None, name)
                 return ExitCode.USAGE
+            name = head_cfg.name
             base, head, problem = self.measure(head_cfg, base_cfg)
             self.fill_git(head, "head", s.results_dir / "results.json")
             self.fill_git(base, "base", s.results_dir / "base-results.json")
@@ -349,11 +369,11 @@ class _Run:
             if problem is not None or head is None:
                 if problem is not None and not isinstance(problem, BenchActionError):
                     raise problem  # a bug, not a user error: the traceback goes to the log
-                self.fail("the benchmark failed", str(problem), head, head_cfg.name)
+                self.fail("the benchmark failed", problem, head, name)
                 return ExitCode.FAILED
             return self.verdict(head, base)
         except BenchActionError as exc:
-            self.fail("the benchmark failed", str(exc), None, s.config_path.stem)
+            self.fail("the benchmark failed", exc, None, name)
             return ExitCode.FAILED
 
 
@@ -367,21 +387,6 @@ def run_action(
     return _Run(settings, placement, client, environment).run()
 
 
-def _invalid_inputs(exc: ConfigError, env: Mapping[str, str]) -> ExitCode:
-    commands.error(str(exc), title="bench-action: invalid inputs")
-    if env.get("GITHUB_STEP_SUMMARY"):
-        commands.append_summary(
-            env["GITHUB_STEP_SUMMARY"],
-            f"### ❌ bench-action: invalid inputs\n\n```text\n{exc}\n```\n",
-        )
-    for name in ("verdict", "failed"):
-        if env.get("GITHUB_OUTPUT"):
-            commands.set_output(
-                env["GITHUB_OUTPUT"], name, "error" if name == "verdict" else "true"
-            )
-    return ExitCode.USAGE
-
-
 def main(env: Mapping[str, str] | None = None) -> int:
     """PID 1 of the action container: read the environment once, run, clean up, exit code."""
     env = dict(os.environ if env is None else env)
@@ -393,7 +398,7 @@ def main(env: Mapping[str, str] | None = None) -> int:
         try:
             settings = read_settings(env)
         except ConfigError as exc:
-            return _invalid_inputs(exc, env)
+            return invalid_inputs(exc, env)
         try:
             client = docker_engine(env)
             return run_action(settings, locate_self(client), client, env)

@@ -18,6 +18,7 @@ from benchaction.config.checker import Checker
 from benchaction.config.fields import FieldError, KeyPath
 from benchaction.config.isolation import build_isolation
 from benchaction.config.model import Config, Isolation, Scenario, ServerSpec
+from benchaction.config.naming import default_name
 from benchaction.errors import ConfigError
 
 __all__ = ["PROFILES_BUILTIN", "load_config", "parse_duration", "parse_size"]
@@ -297,7 +298,7 @@ def _config(ck: Checker, doc: Mapping[Any, Any], file: Path, profile: str | None
         scenarios = scenario.build_scenarios(ck, doc["scenarios"], ("scenarios",), base)
     else:
         ck.add(("scenarios",), "required key is missing (a non-empty list)")
-    name = ck.field(doc, "name", (), fields.string, base.name)
+    name = ck.field(doc, "name", (), fields.string, default_name(file))
     trials, max_trials = _trials(ck, doc.get("trials", 3))
     budget = ck.field(doc, "budget", (), fields.duration, None)
     if budget is not None and max_trials is None:

@@ -7,7 +7,7 @@ the texts they are given; a write the token may not do is skipped with a notice,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -253,13 +253,17 @@ def failure(
     config_name: str,
     *,
     run_url: str | None = None,
+    problems: Sequence[str] = (),
 ) -> Texts:
-    """The texts of a run that did not finish: what failed, in its own words, and what was kept."""
+    """The texts of a run that did not finish: what failed, in its own words, and what was kept.
+
+    The marker is the config's name, as on its good runs, so one comment per config is updated.
+    """
     marker = comment_marker(config_name)
     return Texts(
         marker=marker,
-        summary=render_failure("", title, detail, partial, None),
-        comment=render_failure(marker, title, detail, partial, run_url),
+        summary=render_failure("", title, detail, partial, None, problems=problems),
+        comment=render_failure(marker, title, detail, partial, run_url, problems=problems),
         outputs={"verdict": "error", "failed": "true"},
         conclusion="failure",
         title=f"bench-action: {title}",

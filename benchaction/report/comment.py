@@ -7,10 +7,11 @@ details first, then table rows, and points to the job summary, which carries eve
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from benchaction.report.comparison import comparison_context
-from benchaction.report.markdown import ENV, summarize_scenarios
+from benchaction.report.markdown import ENV, md_escape, summarize_scenarios
 from benchaction.results import ResultsDocument, metric_by_name
 from benchaction.stats import Comparison, side_center
 
@@ -30,6 +31,7 @@ class Provenance(TypedDict, total=False):
 
 
 DETAIL_LIMIT = 20_000  # characters of an error shown in a comment; the log has all of it
+PROBLEM_LIMIT = 50  # config problems listed in a comment; the log has all of them
 
 _CHART_PERCENTILES = ("p50", "p90", "p99")
 
@@ -52,13 +54,28 @@ def _latency_centers(doc: ResultsDocument | None) -> dict[str, list[float]]:
     return out
 
 
-def _chart(scenario: str, base: list[float] | None, head: list[float] | None) -> str | None:
-    """A Mermaid xychart of latency percentiles (the table's centers): bars base, line head."""
+_CHART_COLORS = {"base": "#8c959f", "head": "#0969da"}
+"""Mermaid colours its plots in order from the theme's palette, whose first entry is near-white;
+naming the palette keeps the head line blue and the base bars grey, with or without a base."""
+
+
+def _chart(
+    scenario: str, base: list[float] | None, head: list[float] | None
+) -> dict[str, str] | None:
+    """A Mermaid xychart of latency percentiles (the table's centers), bars base and line head,
+    and the caption that says which is which."""
     if head is None:
         return None
     top = max(head + (base or [])) * 1.15
+    palette = ([_CHART_COLORS["base"]] if base is not None else []) + [_CHART_COLORS["head"]]
     lines = [
         "```mermaid",
+        "---",
+        "config:",
+        "  themeVariables:",
+        "    xyChart:",
+        f'      plotColorPalette: "{", ".join(palette)}"',
+        "---",
         "xychart-beta",
         f'    title "{re.sub(r"[^A-Za-z0-9._ -]", "_", scenario)}: latency (ms)"',
         f"    x-axis [{', '.join(_CHART_PERCENTILES)}]",
@@ -68,7 +85,8 @@ def _chart(scenario: str, base: list[float] | None, head: list[float] | None) ->
         lines.append(f"    bar [{', '.join(f'{v:.3g}' for v in base)}]")
     lines.append(f"    line [{', '.join(f'{v:.3g}' for v in head)}]")
     lines.append("```")
-    return "\n".join(lines)
+    caption = "Grey bars: base, blue line: head" if base is not None else "Blue line: head, no base"
+    return {"code": "\n".join(lines), "caption": caption}
 
 
 def _render(
@@ -170,15 +188,28 @@ def render_failure(
     detail: str,
     partial: ResultsDocument | None,
     run_url: str | None,
+    *,
+    problems: Sequence[str] = (),
 ) -> str:
-    """The comment and summary of a run that did not finish: what failed, and its own words."""
-    if len(detail) > DETAIL_LIMIT:
-        detail = detail[:DETAIL_LIMIT] + "\n… (cut; see the job log)"
-    fence = "```"
-    while fence in detail:
-        fence += "`"
+    """The comment and summary of a run that did not finish: what failed, and its own words.
+
+    `problems` (a config's, one a line) are listed as wrapping text; any other detail is a block.
+    """
     lines = [marker] if marker else []
-    lines += [f"### ❌ bench-action: {title}", "", f"{fence}text", detail, fence, ""]
+    lines += [f"### ❌ bench-action: {title}", ""]
+    if problems:
+        shown = list(problems[:PROBLEM_LIMIT])
+        lines += [f"- {md_escape(p[: DETAIL_LIMIT // PROBLEM_LIMIT])}" for p in shown]
+        if len(problems) > len(shown):
+            lines.append(f"- … and {len(problems) - len(shown)} more (see the job log)")
+        lines.append("")
+    else:
+        if len(detail) > DETAIL_LIMIT:
+            detail = detail[:DETAIL_LIMIT] + "\n… (cut; see the job log)"
+        fence = "```"
+        while fence in detail:
+            fence += "`"
+        lines += [f"{fence}text", detail, fence, ""]
     if partial is not None:
         done = sum(len(s["trials"]) for s in partial["scenarios"])
         lines.append(

@@ -18,7 +18,12 @@ from benchaction.config.model import Slo
 from benchaction.engine.result import LoadResult, WorkerStats
 from benchaction.engine.trial_metrics import trial_metrics
 from benchaction.github import COMMENT_LIMIT
-from benchaction.report.comment import comment_marker, render_comment, render_summary
+from benchaction.report.comment import (
+    comment_marker,
+    render_comment,
+    render_failure,
+    render_summary,
+)
 from benchaction.report.markdown import render_markdown
 from benchaction.results import validate_results
 from benchaction.stats import StatsSettings, compare_documents
@@ -75,7 +80,7 @@ def test_comment_golden_two_scenarios(pair: tuple[dict[str, Any], dict[str, Any]
         limit=COMMENT_LIMIT,
     )
     assert body.startswith("<!-- bench-action:numpy-mlp -->\n### 🔴 Regression: predict")
-    assert "```mermaid\nxychart-beta" in body
+    assert "```mermaid\n---\nconfig:\n" in body and "\nxychart-beta\n" in body
     _golden("comment-two-scenarios.md", body)
 
 
@@ -196,3 +201,38 @@ def test_report_shows_the_memory_peak_per_scenario(
     assert "| server memory peak (MiB) | 108.0 | 107.8 – 108.2 | 0.2 % |" in text
     assert "| GPU memory peak (MiB) | 1,999.2 | 1,996.0 – 2,004.0 | 0.2 % |" in text
     assert "219.3 MiB" in text  # the image line of the report
+
+
+def _charts(body: str) -> list[str]:
+    return [c.split("```", 1)[0] for c in body.split("```mermaid\n")[1:]]
+
+
+def test_the_head_line_keeps_its_colour_and_caption_without_a_base(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    base, head = pair
+    base = copy.deepcopy(base)
+    base["scenarios"] = base["scenarios"][:1]  # the second scenario is new: no base bars there
+    c = compare_documents(base, head, StatsSettings())
+    body = render_comment(c, base, head, marker="", limit=COMMENT_LIMIT)
+    with_base, without = _charts(body)
+    # Mermaid colours plots in order from the theme's palette, whose first colour is near-white.
+    assert 'plotColorPalette: "#8c959f, #0969da"' in with_base and "    bar [" in with_base
+    assert 'plotColorPalette: "#0969da"' in without and "    bar [" not in without
+    captions = [
+        line for line in body.splitlines() if line.startswith("<sub>") and "line: head" in line
+    ]
+    assert captions[0].startswith("<sub>Grey bars: base, blue line: head")
+    assert captions[1].startswith("<sub>Blue line: head, no base")
+    assert "Bars: base" not in captions[1]
+
+
+def test_config_problems_are_a_wrapping_list_of_escaped_lines() -> None:
+    problems = ["bench.yml:3: name: expected a string, got @octocat `x`", "bench.yml:9: <b>"]
+    text = render_failure("<!-- m -->", "the benchmark config is invalid", "", None, None,
+                          problems=problems)  # fmt: skip
+    assert "```" not in text
+    assert "- bench.yml:3: name: expected a string, got @\u2060octocat \\`x\\`" in text
+    assert "- bench.yml:9: &lt;b&gt;" in text
+    many = render_failure("", "t", "", None, None, problems=[f"p{i}" for i in range(60)])
+    assert "- p49\n" in many and "- p50" not in many and "and 10 more (see the job log)" in many
