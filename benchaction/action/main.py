@@ -18,7 +18,7 @@ from pathlib import Path
 import docker
 
 from benchaction import __version__
-from benchaction.action.outcome import final_outputs, in_workspace, invalid_inputs, write_outputs
+from benchaction.action.outcome import failure_words, final_outputs, invalid_inputs, write_outputs
 from benchaction.action.placement import Placement, give_to_workspace_owner, locate_self
 from benchaction.action.settings import ActionSettings, read_settings
 from benchaction.config import Config, config_name, load_config
@@ -294,9 +294,8 @@ class _Run:
         name: str,
     ) -> None:
         """Say on every channel that the run failed, and why; GitHub writes are best effort."""
-        detail = in_workspace(str(exc or ""), self.s.workspace)
-        problems = [in_workspace(p, self.s.workspace) for p in getattr(exc, "problems", ())]
-        commands.error((detail or title).splitlines()[0], title=f"bench-action: {title}")
+        detail, problems, first = failure_words(exc, title, self.s.workspace)
+        commands.error(first, title=f"bench-action: {title}")
         texts = failure(title, detail, partial, name, run_url=self.run_url, problems=problems)
         self.told.update(texts.outputs)
         if self.target is None:

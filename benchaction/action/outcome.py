@@ -14,7 +14,7 @@ from benchaction.errors import ConfigError, ExitCode
 from benchaction.github import commands
 from benchaction.report import render_failure
 
-__all__ = ["final_outputs", "in_workspace", "invalid_inputs", "write_outputs"]
+__all__ = ["failure_words", "final_outputs", "in_workspace", "invalid_inputs", "write_outputs"]
 
 
 def final_outputs(
@@ -52,6 +52,18 @@ def in_workspace(text: str, workspace: Path) -> str:
     root = re.escape(str(workspace).rstrip("/"))
     text = re.sub(root + r"/(?=[^\s/])", "", text)
     return re.sub(root + r"(?![\w.-])", ".", text)
+
+
+def failure_words(
+    exc: BaseException | None, title: str, workspace: Path
+) -> tuple[str, list[str], str]:
+    """What a failure says, in the repository's paths: (detail, config problems one a line,
+    the one-line annotation: the first problem, or the detail's first line)."""
+    detail = in_workspace(str(exc or ""), workspace)
+    problems = [in_workspace(p, workspace) for p in getattr(exc, "problems", ())]
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    first = problems[0] + more if problems else (detail or title).splitlines()[0]
+    return detail, problems, first
 
 
 def invalid_inputs(exc: ConfigError, env: Mapping[str, str]) -> ExitCode:

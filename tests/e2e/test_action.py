@@ -201,6 +201,30 @@ def test_pull_request_run_publishes_comment_check_outputs_and_owned_results(
     pr_bench.common_checks(run)
 
 
+def test_an_invalid_config_fails_under_the_config_s_own_comment_in_repository_paths(
+    run_action: Callable[..., ActionRun], github: StandIn, event: dict[str, Any], free_port: int
+) -> None:
+    github.route("GET", COMMENTS, Reply(json=[]))
+    github.route("POST", COMMENTS, Reply(201, comment(32, "x")))
+    github.route("POST", CHECK_RUNS, Reply(201, check_run(42, "failure")))
+    config = _bench_yml(free_port, scenarios=_predict(duration="soon"), trials=2)
+    run = run_action(
+        {"config": "bench.yml", "github-token": TOKEN},
+        event=event,
+        api_url=github.url,
+        files={"bench.yml": config, "payloads.jsonl": PAYLOADS},
+    )
+    run.wait(RUN_TIMEOUT_S)
+    assert run.returncode == 2, run.stdout
+    body = json.loads(github.calls(COMMENTS)[-1].body)["body"]
+    # The marker of this config's good runs (its name), so one comment holds results or error.
+    assert body.startswith("<!-- bench-action:e2e-mlp -->\n### ❌ bench-action: the benchmark")
+    assert "/github/workspace" not in body and "/github/workspace" not in run.summary
+    assert "\n- bench.yml:14: scenarios\\[0\\].duration: expected a duration" in body, body
+    assert json.loads(github.calls(CHECK_RUNS)[-1].body)["conclusion"] == "failure"
+    assert run.outputs == {"verdict": "error", "failed": "true"}  # no results file, no path
+
+
 def test_cancel_removes_every_container_within_the_grace_and_keeps_partial_results(
     run_action: Any,
     event: dict[str, Any],
@@ -249,7 +273,12 @@ def test_cancel_removes_every_container_within_the_grace_and_keeps_partial_resul
     quick = next(s for s in doc["scenarios"] if s["name"] == "quick")
     assert len(quick["trials"]) == 1  # measured before the cancel, kept
     assert results.stat().st_uid == WORKSPACE_UID
-    assert "verdict" not in run.outputs  # nothing published on a cancel
+    # Nothing published on a cancel, but the outputs say so, and where the partial results are.
+    assert run.outputs == {
+        "verdict": "error",
+        "failed": "true",
+        "results-path": ".bench-action/results.json",
+    }
 
 
 def test_server_crash_mid_run_fails_with_its_log_tail(
@@ -282,6 +311,7 @@ def test_server_crash_mid_run_fails_with_its_log_tail(
     check = pr_bench.posted(CHECK_RUNS)
     assert check["conclusion"] == "failure"
     assert run.outputs["verdict"] == "error" and run.outputs["failed"] == "true"
+    assert run.outputs["results-path"] == ".bench-action/results.json"  # the partial results
     assert "exited with code 3" in run.summary
     doc = json.loads((run.workspace / ".bench-action" / "results.json").read_text())
     assert doc["status"] == "partial" and "exited with code 3" in doc["error"]

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from benchaction.action.main import run_action
-from benchaction.action.outcome import final_outputs, in_workspace
+from benchaction.action.outcome import failure_words, final_outputs, in_workspace
 from benchaction.action.placement import Placement
 from benchaction.action.settings import read_settings
-from benchaction.errors import ExitCode
+from benchaction.errors import ConfigError, ExitCode, ServingError
 from tests.support.github_payloads import CHECK_RUNS, COMMENTS, check_run, comment
 from tests.support.standin import Reply, StandIn
 
@@ -85,11 +85,15 @@ def _posted(github: StandIn) -> str:
 
 
 def test_an_invalid_config_posts_under_its_name_in_the_repository_s_words(
-    tmp_path: Path, github: StandIn, event: dict[str, Any]
+    tmp_path: Path, github: StandIn, event: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     _serve_comment_and_check(github)
     code, outputs, summary = _run(tmp_path, github, event, BAD)
     assert code == ExitCode.USAGE
+    annotation = next(s for s in capsys.readouterr().out.splitlines() if s.startswith("::error"))
+    assert annotation.endswith("::bench.yml:9: scenarios[0].duration: expected a duration: a "
+                               "number of seconds or a string like 250ms, 1.5s, 2m (units: ns, "
+                               "us, ms, s, m, h), got 'two seconds'")  # fmt: skip
     body = _posted(github)
     # The good runs of this config post under <!-- bench-action:numpy-mlp -->: the same comment.
     assert body.startswith("<!-- bench-action:numpy-mlp -->\n### ❌ bench-action: the benchmark")
@@ -166,3 +170,18 @@ def test_outputs_follow_the_exit_code_and_name_only_a_fresh_results_file(tmp_pat
 )
 def test_paths_are_shown_relative_to_the_workspace(text: str, shown: str) -> None:
     assert in_workspace(text, Path("/github/workspace")) == shown
+
+
+def test_failure_words_name_the_first_problem_and_count_the_rest() -> None:
+    ws = Path("/github/workspace")
+    exc = ConfigError(["/github/workspace/b.yml:1: a", "/github/workspace/b.yml:2: b", "c"])
+    detail, problems, first = failure_words(exc, "the benchmark config is invalid", ws)
+    assert problems == ["b.yml:1: a", "b.yml:2: b", "c"]
+    assert first == "b.yml:1: a (and 2 more)"
+    assert "/github/workspace" not in detail
+    crashed = ServingError("the server exited with code 3\nlast lines: ...")
+    assert failure_words(crashed, "the benchmark failed", ws)[1:] == (
+        [],
+        "the server exited with code 3",
+    )
+    assert failure_words(None, "the benchmark failed", ws)[2] == "the benchmark failed"
