@@ -74,7 +74,7 @@ def _chart(
         "config:",
         "  themeVariables:",
         "    xyChart:",
-        f'      plotColorPalette: "{", ".join(palette)}"',
+        f'      plotColorPalette: "{",".join(palette)}"',
         "---",
         "xychart-beta",
         f'    title "{re.sub(r"[^A-Za-z0-9._ -]", "_", scenario)}: latency (ms)"',

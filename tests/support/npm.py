@@ -1,4 +1,4 @@
-"""Read one JSON file out of an npm package, fetched with `npm pack` (no install, no node_modules)."""
+"""Read one file (or one JSON file) out of an npm package, fetched with `npm pack` (no install, no node_modules)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ NPM_TIMEOUT_S = 300
 
 def npm_json(package: str, member: str, work_dir: Path) -> Any:
     """The parsed `member` of `package` (pinned spec such as name@1.2.3); skips or fails without npm."""
+    return json.loads(npm_file(package, member, work_dir))
+
+
+def npm_file(package: str, member: str, work_dir: Path) -> bytes:
+    """The bytes of `member` of `package` (pinned spec); skips or fails without npm."""
     npm = shutil.which("npm")
     if npm is None:
         skip_or_fail(f"npm is not installed; cannot fetch {package}")
@@ -38,4 +43,4 @@ def npm_json(package: str, member: str, work_dir: Path) -> Any:
             extracted = archive.extractfile(member)
             if extracted is None:
                 skip_or_fail(f"{member} missing from {package}")
-            return json.load(extracted)
+            return extracted.read()

@@ -217,7 +217,7 @@ def test_the_head_line_keeps_its_colour_and_caption_without_a_base(
     body = render_comment(c, base, head, marker="", limit=COMMENT_LIMIT)
     with_base, without = _charts(body)
     # Mermaid colours plots in order from the theme's palette, whose first colour is near-white.
-    assert 'plotColorPalette: "#8c959f, #0969da"' in with_base and "    bar [" in with_base
+    assert 'plotColorPalette: "#8c959f,#0969da"' in with_base and "    bar [" in with_base
     assert 'plotColorPalette: "#0969da"' in without and "    bar [" not in without
     captions = [
         line for line in body.splitlines() if line.startswith("<sub>") and "line: head" in line
