@@ -17,8 +17,8 @@ from benchaction.results.migrations import Migrations
 __all__ = ["results_version"]
 
 _FIX = (
-    "bench-action compares the results.json that `benchaction run` (or the action's "
-    "results-path) writes: check the file name, or which artifact the baseline-artifact names"
+    "bench-action compares the results.json that `benchaction run` writes (the action's "
+    "results-path output): check the file name, or the artifact that baseline-artifact names"
 )
 # Files people point us at by mistake, told apart by keys they always have.
 _LOOKS_LIKE: tuple[tuple[frozenset[str], str], ...] = (

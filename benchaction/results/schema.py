@@ -58,13 +58,15 @@ def validate_results(doc: Any, *, source: str = "results") -> None:
 
 
 def upgrade_results(
-    doc: Any, *, source: str = "results", migrations: Migrations = RESULTS_MIGRATIONS
+    doc: Any, *, source: str = "results", migrations: Migrations | None = None
 ) -> ResultsDocument:
     """`doc` migrated step by step to this schema version and checked against its schema.
 
     Refuses (ResultsError) JSON of another tool and documents of a newer bench-action, saying
-    which bench-action reads them; `doc` itself is left as it was.
+    which bench-action reads them; `doc` itself is left as it was. `migrations` defaults to
+    RESULTS_MIGRATIONS as it is when called.
     """
+    migrations = migrations or RESULTS_MIGRATIONS
     version = _identify(doc, source, migrations)
     try:
         upgraded = migrations.upgrade(doc)
@@ -97,9 +99,7 @@ def _check_schema(doc: dict[str, Any], source: str, *, upgraded_from: int | None
         )
 
 
-def load_results(
-    path: str | Path, *, migrations: Migrations = RESULTS_MIGRATIONS
-) -> ResultsDocument:
+def load_results(path: str | Path, *, migrations: Migrations | None = None) -> ResultsDocument:
     """Read, upgrade and check a results file; every failure is a ResultsError naming the file."""
     p = Path(path)
     try:
