@@ -12,7 +12,7 @@ import requests
 from docker.models.containers import Container
 from docker.types import DeviceRequest
 
-from ..config import GpuSpec, ServerSpec
+from ..config import AUTO_PORT, GpuSpec, ServerSpec
 from ..errors import ServingError
 from .cpus import format_cpus
 from .images import build_image, image_tag, name_part, pull_image, server_slug
@@ -20,9 +20,9 @@ from .interface import ImageInfo, RuntimeBase, RuntimeName, ServerHandle
 from .labels import object_labels
 from .readiness import (
     LOG_TAIL_LINES,
-    ensure_port_free,
     format_tail,
     http_base_url,
+    server_port,
     wait_until_ready,
 )
 
@@ -104,13 +104,17 @@ class DockerRuntime(RuntimeBase):
         self._count += 1
         name = f"benchaction-{self._slug}-{name_part(self.run_id)}-{self._count}"
         port = self.spec.port
-        if self._network_mode == "host" or self._network_mode.startswith("container:"):
-            ensure_port_free(self._host, port, "the server container")
+        if (
+            port == AUTO_PORT
+            or self._network_mode == "host"
+            or self._network_mode.startswith("container:")
+        ):
+            port = server_port(self._host, port, "the server container")
         base_url = http_base_url(self._host, port)
         ready_url = base_url + self.spec.ready.path
         self._names.append(name)
         started = time.perf_counter()
-        container = self._run(image.id, name)
+        container = self._run(image.id, name, port)
         self._current = container
         try:
             ready_at = wait_until_ready(
@@ -138,10 +142,10 @@ class DockerRuntime(RuntimeBase):
             pid=None,
         )
 
-    def _run(self, image_id: str, name: str) -> Container:
+    def _run(self, image_id: str, name: str, port: int) -> Container:
         spec, res = self.spec, self.spec.resources
         environment = dict(spec.env)
-        environment.setdefault("PORT", str(spec.port))
+        environment.setdefault("PORT", str(port))
         options: dict[str, Any] = {
             "name": name,
             "environment": environment,
