@@ -15,7 +15,14 @@ from docker.types import DeviceRequest
 from ..config import AUTO_PORT, GpuSpec, ServerSpec
 from ..errors import ServingError
 from .cpus import format_cpus
-from .images import build_image, image_tag, name_part, pull_image, server_slug
+from .images import (
+    build_image,
+    image_repository,
+    image_tag,
+    name_part,
+    pull_image,
+    server_slug,
+)
 from .interface import ImageInfo, RuntimeBase, RuntimeName, ServerHandle
 from .labels import object_labels
 from .readiness import (
@@ -25,6 +32,7 @@ from .readiness import (
     server_port,
     wait_until_ready,
 )
+from .retention import prune_built_images
 
 __all__ = ["DockerRuntime", "device_requests"]
 
@@ -257,11 +265,28 @@ class DockerRuntime(RuntimeBase):
         if forget and name in self._names:
             self._names.remove(name)
 
+    def _prune_older_images(self) -> None:
+        """After a build: keep this server's newest `server.build.keep_images` images, remove
+        older ones nothing uses (they pile up at a new tag per run)."""
+        image, build = self._image, self.spec.build
+        if image is None or image.source != "build" or build is None:
+            return
+        prune_built_images(
+            self.client,
+            image_repository(self._slug),
+            keep=build.keep_images,
+            current=image.id,
+            log=self._log,
+            name=self._slug,
+        )
+
     def close(self) -> None:
         """Force-remove every container started here (no grace: cancellation leaves seconds)."""
         self._current = None
         for name in list(self._names):
             self._remove(name)
+        if not self._remove_built_images:
+            self._prune_older_images()
         if self._remove_built_images and self._image is not None:
             if self._image.source == "build":
                 try:
