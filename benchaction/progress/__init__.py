@@ -2,6 +2,21 @@
 when it should end, live on a terminal and as plain lines in CI logs."""
 
 from benchaction.progress.display import ProgressDisplay
-from benchaction.progress.eta import Phase, PhaseClock, format_eta, plan_phases, remaining_s
+from benchaction.progress.eta import (
+    Phase,
+    PhaseClock,
+    Remaining,
+    format_eta,
+    plan_phases,
+    remaining_s,
+)
 
-__all__ = ["Phase", "PhaseClock", "ProgressDisplay", "format_eta", "plan_phases", "remaining_s"]
+__all__ = [
+    "Phase",
+    "PhaseClock",
+    "ProgressDisplay",
+    "Remaining",
+    "format_eta",
+    "plan_phases",
+    "remaining_s",
+]

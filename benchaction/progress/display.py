@@ -64,7 +64,7 @@ class ProgressDisplay:
             self._phases.skip(names)
 
     def _eta(self) -> str:
-        return "" if self._phases is None else f"ETA {format_eta(self._phases.eta_s())}"
+        return "" if self._phases is None else f"ETA {self._phases.eta()}"
 
     def log(self, message: str) -> None:
         """A line of build/pull/server output or a notice."""

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Phase", "PhaseClock", "format_eta", "plan_phases", "remaining_s"]
+__all__ = ["Phase", "PhaseClock", "Remaining", "format_eta", "plan_phases", "remaining_s"]
 
 
 @dataclass(frozen=True)
@@ -38,37 +38,52 @@ def _estimate(phase: Phase, took: Mapping[str, Sequence[float]]) -> float | None
     return _mean(every) if every else None
 
 
+@dataclass(frozen=True)
+class Remaining:
+    """Seconds until the run ends; a lower bound when some phase has no estimate yet."""
+
+    seconds: float
+    complete: bool  # False: phases with neither a plan nor a measured peer are left out
+
+    def __str__(self) -> str:
+        if not self.complete:
+            return f"{format_eta(self.seconds)}+" if self.seconds >= 0.5 else "?"
+        return format_eta(self.seconds)
+
+
 def remaining_s(
     current: Phase | None,
     in_phase_s: float,
     upcoming: Sequence[Phase],
     took: Mapping[str, Sequence[float]],
     gap_s: float,
-) -> float | None:
-    """Seconds until the run ends; None while a phase has neither a plan nor a measured peer.
+) -> Remaining:
+    """Seconds until the run ends, from the plan corrected by what finished phases took.
 
     `took`: the measured durations of finished phases, by name; `gap_s`: the mean time between
     phases so far (server restarts, result writes), added before each upcoming phase;
-    `in_phase_s`: how long `current` has run (its estimate never goes below zero).
+    `in_phase_s`: how long `current` has run (its estimate never goes below zero). A phase with
+    neither a plan nor a measured peer (count-based, first trial) is left out: a lower bound.
     """
-    total = 0.0
+    total, complete = 0.0, True
     if current is not None:
         estimate = _estimate(current, took)
         if estimate is None:
-            return None
-        total += max(0.0, estimate - in_phase_s)
+            complete = False
+        else:
+            total += max(0.0, estimate - in_phase_s)
     for phase in upcoming:
         estimate = _estimate(phase, took)
         if estimate is None:
-            return None
-        total += estimate + gap_s
-    return total
+            complete = False
+        else:
+            total += estimate
+        total += gap_s
+    return Remaining(total, complete)
 
 
-def format_eta(seconds: float | None) -> str:
-    """`45s`, `1m20s`, `2h05m`; `?` when unknown."""
-    if seconds is None:
-        return "?"
+def format_eta(seconds: float) -> str:
+    """`45s`, `1m20s`, `2h05m`."""
     s = round(seconds)
     if s < 60:
         return f"{s}s"
@@ -127,8 +142,8 @@ class PhaseClock:
         self.total -= len(self._upcoming) - len(kept)
         self._upcoming = kept
 
-    def eta_s(self) -> float | None:
-        """Seconds until the last planned phase ends, from now."""
+    def eta(self) -> Remaining:
+        """Time until the last planned phase ends, from now."""
         # The first gap (image build, first server start) happens once: not a per-phase cost.
         later = self._gaps[1:]
         gap = _mean(later) if later else 0.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchaction.progress import Phase, PhaseClock, format_eta, plan_phases, remaining_s
+from benchaction.progress import Phase, PhaseClock, Remaining, format_eta, plan_phases, remaining_s
 
 
 class FakeClock:
@@ -30,32 +30,38 @@ def test_plan_is_trial_major_like_the_run() -> None:
 
 def test_remaining_from_the_plan_alone() -> None:
     upcoming = plan_phases([("a", 6.0), ("b", 4.0)], trials=3)
-    assert remaining_s(None, 0.0, upcoming, {}, 0.0) == pytest.approx(30.0)
+    assert remaining_s(None, 0.0, upcoming, {}, 0.0) == Remaining(30.0, complete=True)
     # Gaps between phases (server restarts) are added before each upcoming phase.
-    assert remaining_s(None, 0.0, upcoming, {}, 0.5) == pytest.approx(33.0)
+    assert remaining_s(None, 0.0, upcoming, {}, 0.5).seconds == pytest.approx(33.0)
     # The current phase counts what is left of it, never less than nothing.
     current = Phase("a", 0, 6.0)
-    assert remaining_s(current, 2.5, upcoming[1:], {}, 0.0) == pytest.approx(3.5 + 24.0)
-    assert remaining_s(current, 9.0, (), {}, 0.0) == 0.0
+    assert remaining_s(current, 2.5, upcoming[1:], {}, 0.0).seconds == pytest.approx(3.5 + 24.0)
+    assert remaining_s(current, 9.0, (), {}, 0.0) == Remaining(0.0, complete=True)
 
 
 def test_measured_durations_replace_the_plan() -> None:
     upcoming = [Phase("a", 1, 6.0), Phase("b", 1, None), Phase("c", 1, None)]
     took = {"a": [7.0, 9.0], "b": [1.0]}
     # a: mean of its trials (8); b: its own trial (1); c: no plan, no peer: mean of all (17/3).
-    assert remaining_s(None, 0.0, upcoming, took, 0.0) == pytest.approx(8.0 + 1.0 + 17.0 / 3.0)
+    got = remaining_s(None, 0.0, upcoming, took, 0.0)
+    assert got.complete
+    assert got.seconds == pytest.approx(8.0 + 1.0 + 17.0 / 3.0)
 
 
-def test_unknown_until_a_count_based_phase_has_a_peer() -> None:
-    assert remaining_s(None, 0.0, [Phase("health", 0, None)], {}, 0.0) is None
-    assert remaining_s(Phase("health", 0, None), 1.0, (), {}, 0.0) is None
+def test_a_count_based_phase_without_a_peer_makes_a_lower_bound() -> None:
+    upcoming = plan_phases([("predict", 6.0), ("health", None)], trials=1)
+    got = remaining_s(None, 0.0, upcoming, {}, 0.0)
+    assert got == Remaining(6.0, complete=False)
+    assert str(got) == "6s+"
+    assert str(remaining_s(Phase("health", 0, None), 1.0, (), {}, 0.0)) == "?"
+    assert str(Remaining(80.0, complete=True)) == "1m20s"
 
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(None, "?"), (0.4, "0s"), (44.6, "45s"), (80, "1m20s"), (3599.4, "59m59s"), (7500, "2h05m")],
+    [(0.4, "0s"), (44.6, "45s"), (80, "1m20s"), (3599.4, "59m59s"), (7500, "2h05m")],
 )
-def test_format_eta(seconds: float | None, text: str) -> None:
+def test_format_eta(seconds: float, text: str) -> None:
     assert format_eta(seconds) == text
 
 
@@ -65,22 +71,23 @@ def test_clock_positions_and_eta_through_a_run() -> None:
     assert (run.done, run.total) == (0, 4)
     clock.now += 3.0  # image build and first server start: a one-off, not a per-phase cost
     assert run.start("predict", 0) == 1
-    assert run.eta_s() is None, "health has no plan and nothing has been measured yet"
+    # predict now and in trial 2 (6 s each); the two health phases are not known yet.
+    assert run.eta() == Remaining(12.0, complete=False)
     clock.now += 8.0
     run.finish()
     clock.now += 0.5
     assert run.start("health", 0) == 2
     # health: no plan, no own trial: the mean of finished phases (8); then predict 8 + health 8,
     # each after a gap of 0.5 s (the mean of gaps after the first).
-    assert run.eta_s() == pytest.approx(8.0 + 8.5 + 8.5)
+    assert run.eta().seconds == pytest.approx(8.0 + 8.5 + 8.5)
     clock.now += 2.0
     run.finish()
     clock.now += 1.5  # a fresh server for trial 2
     assert run.start("predict", 1) == 3
     # predict 8 (now running), health 2 after the mean gap (0.5 + 1.5) / 2 = 1.
-    assert run.eta_s() == pytest.approx(8.0 + 3.0)
+    assert run.eta().seconds == pytest.approx(8.0 + 3.0)
     clock.now += 5.0
-    assert run.eta_s() == pytest.approx(3.0 + 3.0)
+    assert run.eta().seconds == pytest.approx(3.0 + 3.0)
 
 
 def test_skipped_sweep_levels_leave_the_plan() -> None:
