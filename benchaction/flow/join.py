@@ -242,7 +242,7 @@ def join_legs(
                 else ("no results", "this runner's job left no results: see its log")
             )
             partial = leg.head if leg is not None else None
-            text = render_failure("", f"{heading}: {title}", detail, partial, run_url)
+            text = render_failure("", title, detail, partial, run_url)
             sections.append(
                 RunnerSection(heading, _setup(partial), "error", failed=True, failure=text)
             )
