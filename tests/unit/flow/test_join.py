@@ -44,15 +44,15 @@ def _target(client: GitHubClient, event: dict[str, Any]) -> GitHubTarget:
     )
 
 
-def _leg(
-    folder: Path, runner: tuple[str, ...], head: dict[str, Any], baseline: Baseline
-) -> None:
+def _leg(folder: Path, runner: tuple[str, ...], head: dict[str, Any], baseline: Baseline) -> None:
     """What the action leaves in a leg's results folder (its `verdict` step), as downloaded."""
     write_results(head, folder / "results.json")
     write_leg(folder, runner, verdict=judge(head, baseline, StatsSettings()))
 
 
-def _join_env(tmp_path: Path, github: StandIn, event: dict[str, Any], runners: str) -> dict[str, str]:
+def _join_env(
+    tmp_path: Path, github: StandIn, event: dict[str, Any], runners: str
+) -> dict[str, str]:
     event_path = tmp_path / "event.json"
     event_path.write_text(json.dumps(event))
     return {
