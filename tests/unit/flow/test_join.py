@@ -5,17 +5,18 @@ per runner, each compared with its own runner's base, and one check."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from benchaction.action.main import main
+from benchaction.action.main import _Run, main  # _Run: the leg's verdict step, without Docker
+from benchaction.action.placement import Placement
+from benchaction.action.settings import read_settings
 from benchaction.errors import ConfigError, ResultsError
 from benchaction.flow.join import join_legs, read_legs, runner_key, write_leg
-from benchaction.flow.verdict import Baseline, GitHubTarget, github_baseline, judge
-from benchaction.github import pull_request_from_event
-from benchaction.github.client import GitHubClient
+from benchaction.flow.verdict import Baseline, judge
 from benchaction.results import write_results
 from benchaction.stats import StatsSettings
 from tests.support.artifacts import serve_runner_baselines
@@ -33,29 +34,17 @@ def _doc(runner: tuple[str, ...], factor: float, sha: str) -> dict[str, Any]:
     return runner_doc(factor, sha, cpu_model=cpu, gpu=gpu)
 
 
-def _target(client: GitHubClient, event: dict[str, Any]) -> GitHubTarget:
-    return GitHubTarget(
-        client=client,
-        repository=event["repository"]["full_name"],
-        repository_id=event["repository"]["id"],
-        server_url="https://github.com",
-        run_id="99",
-        pr=pull_request_from_event(event),
-    )
-
-
 def _leg(folder: Path, runner: tuple[str, ...], head: dict[str, Any], baseline: Baseline) -> None:
     """What the action leaves in a leg's results folder (its `verdict` step), as downloaded."""
     write_results(head, folder / "results.json")
     write_leg(folder, runner, verdict=judge(head, baseline, StatsSettings()))
 
 
-def _join_env(
-    tmp_path: Path, github: StandIn, event: dict[str, Any], runners: str
-) -> dict[str, str]:
+def _env(tmp_path: Path, github: StandIn, event: dict[str, Any], **inputs: str) -> dict[str, str]:
+    """The runner's variables and the step's inputs, as the action container gets them."""
     event_path = tmp_path / "event.json"
     event_path.write_text(json.dumps(event))
-    return {
+    env = {
         "GITHUB_WORKSPACE": str(tmp_path),
         "GITHUB_REPOSITORY": event["repository"]["full_name"],
         "GITHUB_REPOSITORY_ID": str(event["repository"]["id"]),
@@ -67,10 +56,38 @@ def _join_env(
         "GITHUB_OUTPUT": str(tmp_path / "output"),
         "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
         "INPUT_GITHUB-TOKEN": "ghs_token",
-        "INPUT_MODE": "join",
-        "INPUT_JOIN-DIR": ".bench-join",
-        "INPUT_RUNNERS": runners,
     }
+    env.update({f"INPUT_{k.replace('_', '-').upper()}": v for k, v in inputs.items()})
+    return env
+
+
+def _run_leg(
+    tmp_path: Path,
+    github: StandIn,
+    event: dict[str, Any],
+    runner: tuple[str, ...],
+    head: dict[str, Any],
+) -> Path:
+    """One matrix job's second half as the action runs it (its measuring needs Docker: the head
+    is given), with the workflow's inputs; returns the results folder it would upload."""
+    workspace = tmp_path / f"leg-{runner_key(runner)}"
+    workspace.mkdir()
+    (workspace / "bench.yml").write_text("version: 1\n")
+    env = _env(
+        workspace,
+        github,
+        event,
+        baseline_artifact=f"bench-results-{runner_key(runner)}",
+        runner=json.dumps(list(runner), indent=2),  # toJSON(matrix.runner) is pretty-printed
+        comment="false",
+        check="false",
+        history="off",
+    )
+    settings = read_settings(env)
+    write_results(head, settings.results_dir / "results.json")
+    code = _Run(settings, Placement(), None, env).verdict(head, None)
+    assert code == (1 if runner == A100 else 0)
+    return settings.results_dir
 
 
 def _sections(body: str) -> dict[str, str]:
@@ -80,7 +97,7 @@ def _sections(body: str) -> dict[str, str]:
 
 
 def test_two_runners_one_comment_each_section_against_its_own_runners_base(
-    github: StandIn, client: GitHubClient, event: dict[str, Any], tmp_path: Path
+    github: StandIn, event: dict[str, Any], tmp_path: Path
 ) -> None:
     # Base-branch runs uploaded one artifact a runner; the L4 is three times slower than the A100.
     serve_runner_baselines(
@@ -92,18 +109,20 @@ def test_two_runners_one_comment_each_section_against_its_own_runners_base(
         },
     )
     heads = {A100: _doc(A100, 1.12, "b" * 40), L4: _doc(L4, 3.0, "b" * 40)}
-    target = _target(client, event)
-    for runner, head in heads.items():  # each leg, as the action runs it on its runner
-        name = f"bench-results-{runner_key(runner)}"
-        baseline = github_baseline(target, name, lambda _: None)
-        assert baseline.document is not None and baseline.document["host"] == head["host"]
-        _leg(tmp_path / ".bench-join" / name, runner, head, baseline)
+    for runner, head in heads.items():  # each runner's job, then its upload and the download
+        folder = _run_leg(tmp_path, github, event, runner, head)
+        recorded = json.loads((folder / "verdict.json").read_text())
+        assert recorded["runner"] == list(runner) and recorded["baseline"] == "baseline.json"
+        base = json.loads((folder / "baseline.json").read_text())
+        assert base["host"] == head["host"]  # its own runner's base-branch artifact
+        shutil.copytree(folder, tmp_path / ".bench-join" / f"bench-results-{runner_key(runner)}")
+    assert not github.calls(COMMENTS) and not github.calls(CHECK_RUNS)  # legs do not comment
     github.route("GET", COMMENTS, Reply(json=[]))
     github.route("POST", COMMENTS, Reply(201, comment(21, "x")))
     github.route("POST", CHECK_RUNS, Reply(201, check_run(81, "failure")))
 
     runners = json.dumps([list(A100), list(L4)])
-    code = main(_join_env(tmp_path, github, event, runners))
+    code = main(_env(tmp_path, github, event, mode="join", join_dir=".bench-join", runners=runners))
 
     assert code == 1  # the A100's regression fails the gate
     posts = github.calls(COMMENTS)
