@@ -50,6 +50,8 @@ def run_join(settings: ActionSettings) -> ExitCode:
         for leg in legs:
             _log(f"leg {runner_key(leg.runner)}: {leg.folder}")
         joined = join_legs(legs, settings.runners, settings.stats, run_url=run_url)
+        for folder in joined.ignored:
+            _log(f"not joined: {folder} holds the results of a runner not in `runners`")
     except BenchActionError as exc:
         commands.error(str(exc).splitlines()[0], title="bench-action: join failed")
         config = next((leg.head["config"]["name"] for leg in legs if leg.head), "bench")

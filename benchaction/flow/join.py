@@ -126,7 +126,9 @@ def _read_leg(folder: Path) -> Leg:
             "(written by another version of the action? run the legs and the join with one)"
         )
     runner = _labels(record.get("runner"), str(where))
-    looks = int(record.get("looks") or 1)
+    looks = record.get("looks", 1)
+    if not isinstance(looks, int) or looks < 1:
+        raise ResultsError(f"{where}: `looks` must be a whole number of at least 1, got {looks!r}")
     head = load_results(folder / "results.json") if (folder / "results.json").is_file() else None
     if record.get("status") == "failed":
         failure = (str(record.get("title") or "failed"), str(record.get("detail") or ""))
@@ -156,6 +158,7 @@ class Joined:
 
     verdicts: Mapping[Runner, Verdict | None]
     texts: Texts
+    ignored: tuple[Path, ...] = ()  # legs of runners not among the expected ones
 
     @property
     def failed(self) -> bool:
@@ -163,7 +166,8 @@ class Joined:
 
 
 def _pick(legs: Sequence[Leg], expected: Sequence[Runner]) -> list[tuple[Runner, Leg | None]]:
-    """The legs in the order of `expected` (all found when it is empty), one per runner."""
+    """The legs in the order of `expected` (all found when it is empty), one per runner; a runner
+    with two results is refused (two configs' artifacts matched one download pattern)."""
     by_runner: dict[Runner, Leg] = {}
     for leg in legs:
         other = by_runner.get(leg.runner)
@@ -282,4 +286,5 @@ def join_legs(
         conclusion=_conclusion(worst, failed),
         title=f"bench-action: {worst} ({len(sections)} runners)",
     )
-    return Joined(verdicts, texts)
+    ignored = tuple(leg.folder for leg in legs if expected and leg.runner not in expected)
+    return Joined(verdicts, texts, ignored)

@@ -172,6 +172,7 @@ def test_a_runner_without_results_fails_the_join(tmp_path: Path) -> None:
     legs = read_legs(tmp_path)  # downloaded alone, it sits at the folder's root
     assert [leg.runner for leg in legs] == [A100]
     joined = join_legs(legs, [A100, L4], StatsSettings())
+    assert joined.ignored == ()
     assert joined.failed and joined.texts.conclusion == "failure"
     assert joined.texts.outputs["verdict"] == "error"
     sections = _sections(joined.texts.comment)
@@ -207,3 +208,11 @@ def test_nothing_downloaded_is_a_clear_error(tmp_path: Path) -> None:
     assert read_legs(tmp_path / "absent") == []
     with pytest.raises(ConfigError, match="no leg results to join"):
         join_legs([], [], StatsSettings())
+
+
+def test_a_runner_not_expected_is_left_out_and_named(tmp_path: Path) -> None:
+    _leg(tmp_path / "a", A100, _doc(A100, 1.0, "b" * 40), Baseline.none("none"))
+    _leg(tmp_path / "l", L4, _doc(L4, 1.0, "b" * 40), Baseline.none("none"))
+    joined = join_legs(read_legs(tmp_path), [L4], StatsSettings())
+    assert list(joined.verdicts) == [L4] and joined.ignored == (tmp_path / "a",)
+    assert "self-hosted, a100" not in joined.texts.comment
