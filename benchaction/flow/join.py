@@ -136,10 +136,26 @@ def _read_leg(folder: Path) -> Leg:
     if head is None:
         raise ResultsError(f"{folder}: {LEG_FILE} says the run was judged, but no results.json")
     name = record.get("baseline")
-    document = load_results(folder / str(name)) if name else None
+    document = _read_base(folder / str(name)) if name else None
     provenance = record.get("provenance") if document is not None else None
     missing = None if document is not None else str(record.get("missing") or "no baseline")
     return Leg(folder, runner, head, Baseline(document, provenance, missing), looks)
+
+
+def _read_base(path: Path) -> ResultsDocument:
+    """The base a leg compared with. Main's runs pooled from the history make a compact document
+    (per-trial values only), so only the parts a comparison reads are checked here."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"{path}: cannot read the leg's baseline: {exc}") from None
+    shape = isinstance(doc, dict) and isinstance(doc.get("scenarios"), list)
+    if not shape or not all(isinstance(doc.get(k), dict) for k in ("host", "config", "tool")):
+        raise ResultsError(
+            f"{path}: not a results document (needs `scenarios`, `host`, `config` and `tool`)"
+        )
+    validated: ResultsDocument = doc
+    return validated
 
 
 def read_legs(join_dir: Path) -> list[Leg]:

@@ -17,11 +17,13 @@ from benchaction.action.settings import read_settings
 from benchaction.errors import ConfigError, ResultsError
 from benchaction.flow.join import join_legs, read_legs, runner_key, write_leg
 from benchaction.flow.verdict import Baseline, judge
+from benchaction.history import pooled_base
 from benchaction.results import write_results
-from benchaction.stats import StatsSettings
+from benchaction.stats import PRIMARY_METRICS, StatsSettings
 from tests.support.artifacts import serve_runner_baselines
 from tests.support.documents import runner_doc
 from tests.support.github_payloads import CHECK_RUNS, COMMENTS, check_run, comment
+from tests.support.history import run_doc, stored
 from tests.support.standin import Reply, StandIn
 
 A100 = ("self-hosted", "a100")
@@ -216,3 +218,22 @@ def test_a_runner_not_expected_is_left_out_and_named(tmp_path: Path) -> None:
     joined = join_legs(read_legs(tmp_path), [L4], StatsSettings())
     assert list(joined.verdicts) == [L4] and joined.ignored == (tmp_path / "a",)
     assert "self-hosted, a100" not in joined.texts.comment
+
+
+def test_a_base_pooled_from_mains_history_is_joined_as_the_leg_judged_it(tmp_path: Path) -> None:
+    # The default base of a pull request: main's comparable runs, pooled into a compact document.
+    head = run_doc(9, 1.12)
+    pooled = pooled_base([stored(i) for i in range(6)], head, deciding=PRIMARY_METRICS, max_runs=10)
+    assert pooled is not None
+    leg = Baseline(pooled.document, {"note": pooled.note()})
+    _leg(tmp_path, A100, head, leg)
+    joined = join_legs(read_legs(tmp_path), [A100], StatsSettings())
+    assert joined.texts.outputs["verdict"] == "regression"
+    assert f"Baseline: {pooled.note()}" in joined.texts.comment
+
+
+def test_an_unreadable_baseline_names_the_file(tmp_path: Path) -> None:
+    _leg(tmp_path, A100, _doc(A100, 1.0, "b" * 40), Baseline(_doc(A100, 1.0, "c" * 40), {}))
+    (tmp_path / "baseline.json").write_text('{"scenarios": []}')
+    with pytest.raises(ResultsError, match=r"baseline.json: not a results document \(needs"):
+        read_legs(tmp_path)
