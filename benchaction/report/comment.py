@@ -11,7 +11,13 @@ from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from benchaction.report.comparison import comparison_context
-from benchaction.report.markdown import ENV, md_escape, summarize_scenarios
+from benchaction.report.markdown import (
+    CHART_COLOURS,
+    ENV,
+    md_escape,
+    mermaid_palette,
+    summarize_scenarios,
+)
 from benchaction.results import ResultsDocument, metric_by_name
 from benchaction.stats import Comparison, side_center
 
@@ -54,11 +60,6 @@ def _latency_centers(doc: ResultsDocument | None) -> dict[str, list[float]]:
     return out
 
 
-_CHART_COLORS = {"base": "#8c959f", "head": "#0969da"}
-"""Mermaid colours its plots in order from the theme's palette, whose first entry is near-white;
-naming the palette keeps the head line blue and the base bars grey, with or without a base."""
-
-
 def _chart(
     scenario: str, base: list[float] | None, head: list[float] | None
 ) -> dict[str, str] | None:
@@ -67,15 +68,10 @@ def _chart(
     if head is None:
         return None
     top = max(head + (base or [])) * 1.15
-    palette = ([_CHART_COLORS["base"]] if base is not None else []) + [_CHART_COLORS["head"]]
+    palette = ([CHART_COLOURS["base"]] if base is not None else []) + [CHART_COLOURS["head"]]
     lines = [
         "```mermaid",
-        "---",
-        "config:",
-        "  themeVariables:",
-        "    xyChart:",
-        f'      plotColorPalette: "{",".join(palette)}"',
-        "---",
+        *mermaid_palette(*palette),
         "xychart-beta",
         f'    title "{re.sub(r"[^A-Za-z0-9._ -]", "_", scenario)}: latency (ms)"',
         f"    x-axis [{', '.join(_CHART_PERCENTILES)}]",

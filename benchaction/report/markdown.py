@@ -196,6 +196,23 @@ def summarize_scenarios(doc: ResultsDocument) -> list[dict[str, Any]]:
     return out
 
 
+CHART_COLOURS = {"base": "#8c959f", "head": "#0969da"}
+"""Mermaid colours an xychart's plots in order from its theme's palette, whose first entry is
+near-white: every chart names its own (grey for the base, blue for the head)."""
+
+
+def mermaid_palette(*colours: str) -> list[str]:
+    """Front matter for a ```mermaid block: the plots' colours, in the order they are drawn."""
+    return [
+        "---",
+        "config:",
+        "  themeVariables:",
+        "    xyChart:",
+        f'      plotColorPalette: "{",".join(colours)}"',
+        "---",
+    ]
+
+
 def _sweep_chart(name: str, points: list[dict[str, Any]], y_label: str) -> str | None:
     """A Mermaid xychart of a tail latency against the throughput each load level reached."""
     drawn = [p for p in points if p["throughput"] is not None and p["y"] is not None]
@@ -207,6 +224,7 @@ def _sweep_chart(name: str, points: list[dict[str, Any]], y_label: str) -> str |
     return "\n".join(
         [
             "```mermaid",
+            *mermaid_palette(CHART_COLOURS["head"]),
             "xychart-beta",
             f'    title "{re.sub(r"[^A-Za-z0-9._ -]", "_", name)}: {y_label} vs throughput"',
             f'    x-axis "throughput (req/s) at each level" [{labels}]',

@@ -1,7 +1,8 @@
 """The results document: its schema I/O at the edges, and the metrics read from its trials.
 
-The document is one versioned JSON file per run; `metrics` names each compared metric once,
-with its direction, for stats, report and outputs alike.
+The document is one versioned JSON file per run, upgraded from older versions where it is
+read (`migrations`); `metrics` names each compared metric once, with its direction, for stats,
+report and outputs alike.
 """
 
 from benchaction.results.document import (
@@ -30,7 +31,14 @@ from benchaction.results.metrics import (
     metric_values,
     trial_values,
 )
-from benchaction.results.schema import load_results, results_schema, validate_results, write_results
+from benchaction.results.migrations import RESULTS_MIGRATIONS, Migrations, Step
+from benchaction.results.schema import (
+    load_results,
+    results_schema,
+    upgrade_results,
+    validate_results,
+    write_results,
+)
 
 __all__ = [
     "ALL_METRICS",
@@ -40,15 +48,18 @@ __all__ = [
     "METRICS",
     "OUTPUT_METRICS",
     "RESOURCE_METRICS",
+    "RESULTS_MIGRATIONS",
     "SCHEMA_VERSION",
     "THROUGHPUT",
     "ConfigSection",
     "Instance",
     "MetricDef",
+    "Migrations",
     "ResultsDocument",
     "ScenarioResults",
     "Scope",
     "ServerSection",
+    "Step",
     "Trial",
     "document_values",
     "load_results",
@@ -57,6 +68,7 @@ __all__ = [
     "new_document",
     "results_schema",
     "trial_values",
+    "upgrade_results",
     "validate_results",
     "write_results",
 ]

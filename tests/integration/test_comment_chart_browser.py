@@ -1,5 +1,6 @@
-"""The comment's latency chart drawn by Mermaid itself, in headless Chromium: the head line keeps
-its colour with and without base bars (the theme's first palette colour is near-white).
+"""The comment's latency chart and the report's sweep chart drawn by Mermaid itself, in headless
+Chromium: the head line keeps its colour with and without base bars (the theme's first palette
+colour is near-white).
 
 Needs Debian's `chromium` and npm (the mermaid package is npm-packed once into the pytest cache);
 skipped without them locally, a failure on CI.
@@ -18,6 +19,7 @@ from benchaction.stats import StatsSettings, compare_documents
 from tests.support.browser import Page, chromium_or_skip, headless_page
 from tests.support.documents import two_scenario_doc
 from tests.support.npm import npm_file
+from tests.support.paths import REPO_ROOT
 
 # Pinned so a new Mermaid cannot change the result silently; GitHub renders with a current one.
 MERMAID = "mermaid@12.3.0"
@@ -45,6 +47,14 @@ def _charts() -> list[str]:
     return [block.split("```", 1)[0] for block in body.split("```mermaid\n")[1:]]
 
 
+def _sweep_chart() -> str:
+    """The report's throughput-latency chart, as its golden file (tests/unit/report) holds it."""
+    text = (
+        REPO_ROOT / "tests" / "unit" / "report" / "golden" / "report-streaming-sweep.md"
+    ).read_text()
+    return text.split("```mermaid\n", 1)[1].split("```", 1)[0]
+
+
 def _without_config(chart: str) -> str:
     """The chart as it was drawn before the palette was named: no front matter."""
     return chart.split("---\n", 2)[2] if chart.startswith("---\n") else chart
@@ -58,7 +68,7 @@ def drawn(
     folder = tmp_path_factory.mktemp("chart")
     (folder / "mermaid.min.js").write_bytes(_mermaid_js(request))
     charts = _charts()
-    charts += [_without_config(charts[1])]  # the control: the old chart, theme colours
+    charts += [_without_config(charts[1]), _sweep_chart()]  # the control: theme colours
     blocks = "".join(f'<pre class="mermaid">{html.escape(c)}</pre>' for c in charts)
     page = (
         f"<!doctype html><html><body>{blocks}<script src='mermaid.min.js'></script>"
@@ -88,9 +98,10 @@ def _lightness(colour: str) -> float:
 
 
 def test_the_head_line_is_blue_with_and_without_base_bars(drawn: Page) -> None:
-    with_base, without_base, old = _plots(drawn)
+    with_base, without_base, old, sweep = _plots(drawn)
     assert with_base == {"lines": [HEAD_COLOUR], "bars": [BASE_COLOUR] * 3}
     assert without_base == {"lines": [HEAD_COLOUR], "bars": []}
+    assert sweep == {"lines": [HEAD_COLOUR], "bars": []}
     # Without the named palette Mermaid took its theme's first colour, near-white on white.
     assert old["bars"] == [] and _lightness(old["lines"][0]) > 0.9, old
     assert _lightness(HEAD_COLOUR) < 0.5 and _lightness(BASE_COLOUR) < 0.7
