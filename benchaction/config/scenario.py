@@ -7,6 +7,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
+from benchaction.config.accuracy import build_accuracy
 from benchaction.config.checker import Checker
 from benchaction.config.fields import (
     DURATION_FORMS,
@@ -51,6 +52,7 @@ from benchaction.results import ALL_METRICS
 __all__ = ["SCENARIO_KEYS", "build_scenarios", "ready_path"]
 
 SCENARIO_KEYS = (
+    "accuracy",
     "arrival",
     "check",
     "concurrency",
@@ -163,6 +165,9 @@ def _scenario(ck: Checker, value: object, path: KeyPath, base: Path) -> Scenario
         limits=_limits(ck, m["limits"], (*path, "limits")) if "limits" in m else Limits(),
         workers=ck.field(m, "workers", path, workers, None),
         verdict=_verdict(ck, m["verdict"], (*path, "verdict")) if "verdict" in m else None,
+        accuracy=build_accuracy(ck, m["accuracy"], (*path, "accuracy"), base, proto, openai)
+        if "accuracy" in m
+        else None,
     )
     return None if name is None else scenario
 

@@ -4,6 +4,18 @@ The document is one versioned JSON file per run; `metrics` names each compared m
 with its direction, for stats, report and outputs alike.
 """
 
+from benchaction.results.accuracy import (
+    ACCURACY_LABELS,
+    FLAG_METRICS,
+    HIGHER_IS_BETTER,
+    AccuracyFailure,
+    AccuracyResults,
+    describe_accuracy,
+    example_scores,
+    is_accuracy_metric,
+    pack_flags,
+    unpack_flags,
+)
 from benchaction.results.document import (
     SCHEMA_VERSION,
     ConfigSection,
@@ -33,15 +45,20 @@ from benchaction.results.metrics import (
 from benchaction.results.schema import load_results, results_schema, validate_results, write_results
 
 __all__ = [
+    "ACCURACY_LABELS",
     "ALL_METRICS",
     "COLD_START",
     "ERROR_RATE",
+    "FLAG_METRICS",
+    "HIGHER_IS_BETTER",
     "IMAGE_SIZE",
     "METRICS",
     "OUTPUT_METRICS",
     "RESOURCE_METRICS",
     "SCHEMA_VERSION",
     "THROUGHPUT",
+    "AccuracyFailure",
+    "AccuracyResults",
     "ConfigSection",
     "Instance",
     "MetricDef",
@@ -50,13 +67,18 @@ __all__ = [
     "Scope",
     "ServerSection",
     "Trial",
+    "describe_accuracy",
     "document_values",
+    "example_scores",
+    "is_accuracy_metric",
     "load_results",
     "metric_by_name",
     "metric_values",
     "new_document",
+    "pack_flags",
     "results_schema",
     "trial_values",
+    "unpack_flags",
     "validate_results",
     "write_results",
 ]
