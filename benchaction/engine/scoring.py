@@ -48,6 +48,12 @@ def normalize_text(text: str) -> str:
     return " ".join(text.split())
 
 
+def _plain(text: str) -> str:
+    """Exact match forgives only layout: case, surrounding and repeated spaces, a final period
+    (signs and other punctuation count: "-28" is not "28")."""
+    return " ".join(text.split()).casefold().removesuffix(".").rstrip()
+
+
 def token_f1(prediction: str, label: str) -> float:
     """The F1 of the words two texts share (after normalisation), as SQuAD scores answers."""
     p, g = normalize_text(prediction).split(), normalize_text(label).split()
@@ -72,7 +78,7 @@ def score_answer(metric: str, prediction: object, label: object) -> Score:
         return float(json_equal(prediction, label)), None
     if metric == "exact_match":
         if isinstance(prediction, str) and isinstance(label, str):
-            return float(normalize_text(prediction) == normalize_text(label)), None
+            return float(_plain(prediction) == _plain(label)), None
         return float(json_equal(prediction, label)), None
     if metric == "token_f1":
         if not isinstance(prediction, str):

@@ -174,6 +174,15 @@ def _accuracy_gate(head: ResultsDocument, gate: Gate) -> list[GateResult]:
     return out
 
 
+def _beside(rows: list[MetricComparison], extra: list[MetricComparison]) -> list[MetricComparison]:
+    """Each accuracy row right after its scenario's speed rows, so the table reads them together."""
+    out = list(rows)
+    for row in extra:
+        at = max((i for i, r in enumerate(out) if r.scenario == row.scenario), default=len(out) - 1)
+        out.insert(at + 1, row)
+    return out
+
+
 def overall_verdict(rows: Sequence[MetricComparison]) -> Verdict:
     """The primary rows decide; the others are shown with their own verdicts."""
     deciding = [r for r in rows if r.primary] or rows
@@ -197,7 +206,7 @@ def compare_documents(
     else:
         fingerprint = fingerprint_differences(base, head)
         rows = compare_scenarios(base, head, settings, fingerprint_mismatch=fingerprint)
-        rows += compare_accuracy(base, head, settings)  # deciding: a less accurate model fails
+        rows = _beside(rows, compare_accuracy(base, head, settings))  # deciding rows
         verdict = overall_verdict(rows)
     failed = any(not g.passed for g in gates)
     if settings.fail_on == "regression":

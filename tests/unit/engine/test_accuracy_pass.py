@@ -128,7 +128,8 @@ def test_flags_pack_eight_examples_a_byte_and_round_trip() -> None:
         ("accuracy", "2", 2, 0.0),
         ("accuracy", True, 1, 0.0),  # true is not 1
         ("accuracy", [0.1, 0.7, 0.2], 1, 1.0),  # class scores: the argmax is the class
-        ("exact_match", "  The Paris. ", "paris", 1.0),
+        ("exact_match", "  New  York. ", "new york", 1.0),
+        ("exact_match", "28", "-28", 0.0),
         ("exact_match", {"a": [1]}, {"a": [1.0]}, 1.0),
         ("token_f1", "the cat sat", "a cat sat down", 0.8),
         ("mae", 2.5, 4, 1.5),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -180,21 +181,36 @@ def test_an_absolute_accuracy_gate() -> None:
         parse_gate("iris:acuracy>=0.9")
 
 
-def test_the_comment_says_plainly_when_a_change_is_faster_but_less_accurate() -> None:
+def faster_but_less_accurate_comment() -> str:
+    """The PR comment of a head 20 % faster (every trial) and 3 pp less accurate (6 of 200
+    examples lost, none gained), through the real comparison and templates."""
     b, h = _base_and_head_flags(6, 0)
-    # head latency x 0.8: throughput x 1.25, every trial alike: a clear improvement
-    base, head = _docs(_flags_section(b), _flags_section(h), head_factor=0.8)
+    base, head = _docs(_flags_section(b), _flags_section(h), head_factor=1 / 1.2)
     comparison = compare_documents(base, head, StatsSettings())  # type: ignore[arg-type]
-    body = render_comment(
+    return render_comment(
         comparison,
         base,  # type: ignore[arg-type]
         head,  # type: ignore[arg-type]
         marker=comment_marker("numpy-mlp"),
         limit=65_536,
     )
-    assert "**⚖️ iris: faster but less accurate: throughput +25.0 %" in body
-    assert "accuracy -3.00 pp" in body
+
+
+def test_the_comment_says_plainly_when_a_change_is_faster_but_less_accurate(
+    tmp_path: Path,
+) -> None:
+    body = faster_but_less_accurate_comment()
+    (tmp_path / "comment.md").write_text(body, encoding="utf-8")
+    assert "### 🔴 Regression: iris accuracy -3.00 pp" in body
+    sentence = "throughput +20.0 %, latency p50 -16.4 %, accuracy -3.00 pp"
+    assert f"**⚖️ iris: faster but less accurate: {sentence}.**" in body
+    # The accuracy row sits with its scenario's speed rows.
+    assert (
+        "| iris | **error rate** | 0.00 % | 0.00 % | +0.00 pp [+0.00, +0.00] | ⚪ unchanged |\n| iris | **accuracy** |"
+        in body
+    )
     assert "| iris | **accuracy** | 90.0 % | 87.0 % | -3.00 pp [" in body
+    assert "| iris | **throughput** |" in body and "🟢 improvement" in body
     assert "McNemar's exact test" in body
     assert "Accuracy: accuracy 87.0 % over 200 examples" in body
 
