@@ -132,6 +132,11 @@ def _scenario(ck: Checker, value: object, path: KeyPath, base: Path) -> Scenario
         ck.add((*path, "payloads"), f"protocol openai builds every body from openai.prompts; {fix}")
     elif "payloads" in m:
         bodies = _payloads(ck, m["payloads"], (*path, "payloads"), base)
+    if "accuracy" in m and verb in ("GET", "HEAD"):
+        fix = "use POST for the scenario or remove accuracy"
+        ck.add(
+            (*path, "accuracy"), f"sends each example as a request body, which {verb} lacks; {fix}"
+        )
     if bodies and verb in ("GET", "HEAD"):
         ck.add((*path, "payloads"), f"{verb} requests carry no body; remove payloads or use POST")
     if all(h.lower() != "content-type" for h, _ in headers) and (

@@ -159,3 +159,11 @@ scenarios:
     assert "qa.jsonl:1: request: expected the prompt, a non-empty string" in only_problem(
         write(text)
     )
+
+
+def test_a_get_scenario_cannot_carry_examples(write: Write) -> None:
+    write(_lines({"request": {"x": 1}, "label": 1}), "l.jsonl")
+    text = ONE_SCENARIO + "    accuracy: {file: l.jsonl, prediction: y}\n"
+    assert "accuracy: sends each example as a request body, which GET lacks" in only_problem(
+        write(text)
+    )
