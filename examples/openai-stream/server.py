@@ -35,8 +35,8 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import re
 import os
+import re
 import signal
 import socket
 import sys
