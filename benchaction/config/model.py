@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 __all__ = [
     "ACCURACY_METRICS",
+    "AUTO_PORT",
     "PROTOCOLS",
     "RUNTIMES",
     "AccuracyMetric",
@@ -53,6 +54,10 @@ ACCURACY_METRICS = ("accuracy", "exact_match", "mae", "rmse", "token_f1")
 AccuracyMetric = Literal["accuracy", "exact_match", "mae", "rmse", "token_f1"]
 
 
+AUTO_PORT = 0
+"""`server.port: auto`: each server instance gets a port that is free when it starts."""
+
+
 @dataclass(frozen=True)
 class BuildSpec:
     """How to build the server image: `docker build` of `context` with these settings."""
@@ -61,6 +66,7 @@ class BuildSpec:
     dockerfile: str = "Dockerfile"
     target: str | None = None
     args: Mapping[str, str] = field(default_factory=dict)
+    keep_images: int = 3  # built images of this server kept in the engine, the newest included
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,9 @@ class ReadySpec:
     status: int = 200
     timeout_s: float = 120.0
     interval_s: float = 0.25
+    # Also probed once `path` answers 404; set only when `path` is a protocol's default, which
+    # not every server of that protocol has (LitServe's OpenAI API has /health, no /v1/models).
+    fallback_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,7 @@ class ServerSpec:
     image: str | None = None
     build: BuildSpec | None = None
     url: str | None = None
-    port: int = 8000
+    port: int = 8000  # 0 (`port: auto`): a free port picked for each server instance
     env: Mapping[str, str] = field(default_factory=dict)
     command: tuple[str, ...] | None = None
     gpus: GpuSpec | None = None
@@ -361,6 +370,8 @@ class Config:
         # Scraping metrics watches the server; a base run without it measured the same thing.
         for key in ("image", "build", "url", "process", "metrics"):
             data["server"].pop(key, None)
+        # Where readiness is probed says when the server is up, not how it is measured.
+        data["server"].get("ready", {}).pop("fallback_path", None)
         # Default isolation stays out, so configs from before it keep their hash; the split it
         # made is compared from the results' `isolation` (stats fingerprint), not from here.
         if data["isolation"] == _jsonable(Isolation()):

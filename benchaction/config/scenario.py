@@ -82,14 +82,25 @@ READY_PATHS: dict[str, str] = {"kserve-v2": "/v2/health/ready", "openai": "/v1/m
 """The readiness path servers of one protocol answer, used when server.ready.path is not set."""
 
 
-def ready_path(scenarios: object) -> str:
-    """The readiness probe path implied by the (unchecked) scenarios: their common protocol's."""
+READY_FALLBACKS: dict[str, str] = {"openai": "/health"}
+"""Probed as well when the protocol's readiness path answers 404 (a server without that route)."""
+
+
+def _common_protocol(scenarios: object) -> str | None:
     items = scenarios if isinstance(scenarios, list) else []
     found = [s.get("protocol", "http") if isinstance(s, Mapping) else None for s in items]
-    for name, ready in READY_PATHS.items():
-        if found and all(p == name for p in found):
-            return ready
-    return ReadySpec.path
+    first = found[0] if found else None
+    return first if isinstance(first, str) and all(p == first for p in found) else None
+
+
+def ready_path(scenarios: object) -> str:
+    """The readiness probe path implied by the (unchecked) scenarios: their common protocol's."""
+    return READY_PATHS.get(_common_protocol(scenarios) or "", ReadySpec.path)
+
+
+def ready_fallback(scenarios: object) -> str | None:
+    """The path probed when the implied readiness path answers 404; None: no second guess."""
+    return READY_FALLBACKS.get(_common_protocol(scenarios) or "")
 
 
 def build_scenarios(ck: Checker, value: object, path: KeyPath, base: Path) -> tuple[Scenario, ...]:

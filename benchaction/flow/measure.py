@@ -29,7 +29,7 @@ from benchaction.engine import (
 from benchaction.flow.accuracy import score_scenarios
 from benchaction.flow.sweep import Point, saturation, sweep_points
 from benchaction.hostinfo import git_info, host_fingerprint
-from benchaction.progress import ProgressDisplay
+from benchaction.progress import ProgressDisplay, plan_phases
 from benchaction.results import (
     ResultsDocument,
     ServerSection,
@@ -263,7 +263,11 @@ def _measure(
 ) -> Trial:
     """One scenario (or sweep level) on one server instance: warmup, window, metrics."""
     scenario = point.scenario
-    display.load_started(f"trial {trial + 1}/{trials} {point.name}", _expected_s(scenario))
+    display.load_started(
+        f"trial {trial + 1}/{trials} {point.name}",
+        _expected_s(scenario),
+        phase=(point.name, trial),
+    )
     plan = plan_for(
         scenario,
         handle.host,
@@ -324,6 +328,7 @@ def run_benchmark(
     points = [p for s in config.scenarios for p in sweep_points(s)]
     doc["scenarios"] = [p.section(_load_settings(p)) for p in points]
     skipped: dict[str, str] = {}  # sweep points not run, and why
+    display.plan(plan_phases([(p.name, _expected_s(p.scenario)) for p in points], config.trials))
     results_path = options.output_dir / "results.json"
     error: BaseException | None = None
     try:
@@ -375,6 +380,7 @@ def run_benchmark(
                     runtime.ensure_running()
                     if trial == 0 and point.key is not None:
                         previous = _check_sweep(point, points, metrics, previous, skipped, doc)
+                        display.skip(skipped)
                     # The monitor's fingerprint arrives with its first line, after it started.
                     doc["gpu"] = gpu.fingerprint
                     write_results(doc, results_path)  # a crash later keeps this trial

@@ -1,7 +1,8 @@
 """The results document: its schema I/O at the edges, and the metrics read from its trials.
 
-The document is one versioned JSON file per run; `metrics` names each compared metric once,
-with its direction, for stats, report and outputs alike.
+The document is one versioned JSON file per run, upgraded from older versions where it is
+read (`migrations`); `metrics` names each compared metric once, with its direction, for stats,
+report and outputs alike.
 """
 
 from benchaction.results.accuracy import (
@@ -42,7 +43,14 @@ from benchaction.results.metrics import (
     metric_values,
     trial_values,
 )
-from benchaction.results.schema import load_results, results_schema, validate_results, write_results
+from benchaction.results.migrations import RESULTS_MIGRATIONS, Migrations, Step
+from benchaction.results.schema import (
+    load_results,
+    results_schema,
+    upgrade_results,
+    validate_results,
+    write_results,
+)
 
 __all__ = [
     "ACCURACY_LABELS",
@@ -55,6 +63,7 @@ __all__ = [
     "METRICS",
     "OUTPUT_METRICS",
     "RESOURCE_METRICS",
+    "RESULTS_MIGRATIONS",
     "SCHEMA_VERSION",
     "THROUGHPUT",
     "AccuracyFailure",
@@ -62,10 +71,12 @@ __all__ = [
     "ConfigSection",
     "Instance",
     "MetricDef",
+    "Migrations",
     "ResultsDocument",
     "ScenarioResults",
     "Scope",
     "ServerSection",
+    "Step",
     "Trial",
     "describe_accuracy",
     "document_values",
@@ -79,6 +90,7 @@ __all__ = [
     "results_schema",
     "trial_values",
     "unpack_flags",
+    "upgrade_results",
     "validate_results",
     "write_results",
 ]

@@ -141,13 +141,11 @@ def _example_server() -> ModuleType:
 
 def _numpy_mlp(folder: Path, flip: str) -> dict[str, Any]:
     """One trial of the example (a copy, as a local process) with FLIP set; its results."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     shutil.copytree(EXAMPLE, folder)
     text = (folder / "bench.yml").read_text()
-    text = text.replace("  port: 8000\n", f"  port: {port}\n  runtime: process\n")
-    text = text.replace('    STARTUP_DELAY: "0.2"\n', f'    PORT: "{port}"\n    FLIP: "{flip}"\n')
+    assert "  port: auto\n" in text and '    STARTUP_DELAY: "0.2"\n' in text
+    text = text.replace("  port: auto\n", "  port: auto\n  runtime: process\n")
+    text = text.replace('    STARTUP_DELAY: "0.2"\n', f'    FLIP: "{flip}"\n')
     text = text.replace("    duration: 5s\n    warmup: 1s\n", "    requests: 200\n")
     (folder / "bench.yml").write_text(text)
     config = dataclasses.replace(load_config(folder / "bench.yml"), trials=1)
