@@ -37,10 +37,13 @@ class Answers(BaseHTTPRequestHandler):
             body = b"<html>"
         elif n >= 8:
             time.sleep(2.0)
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the pass gave up on a slow answer at its time bound: what the test wants
 
 
 @pytest.fixture(scope="module")
