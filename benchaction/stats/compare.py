@@ -116,6 +116,8 @@ class MetricComparison:
         c = self.change
         log_scale = c is None or c.log_scale
         center = "exact" if self.exact else ("geometric mean" if log_scale else "mean")
+        if self.scope == "example":  # the metric over the labelled set, paired example by example
+            center = "labelled set"
         return {
             "scenario": self.scenario,
             "metric": self.metric,

@@ -124,6 +124,13 @@ def test_three_points_less_accurate_is_a_regression_that_fails_the_check() -> No
     assert (row.metric, row.verdict, row.primary) == ("accuracy", "regression", True)
     assert row.base_center == 0.9 and row.head_center == pytest.approx(0.865)
     assert row.counted == "paired examples: 200"
+    out = row.to_json()
+    assert (out["center"], out["scope"], out["verdict"]) == (
+        "labelled set",
+        "example",
+        "regression",
+    )
+    assert out["change"] == pytest.approx(-0.035) and out["relative"] is False
     assert comparison.verdict == "regression" and comparison.failed
     never = compare_documents(base, head, StatsSettings(fail_on="never"))  # type: ignore[arg-type]
     assert not never.failed
