@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 __all__ = [
+    "ACCURACY_METRICS",
     "AUTO_PORT",
     "PROTOCOLS",
     "RUNTIMES",
+    "AccuracyMetric",
+    "AccuracySpec",
     "Arrivals",
     "BuildSpec",
     "Config",
@@ -44,6 +47,11 @@ RUNTIMES = ("auto", "docker", "process")
 """Where a built or pulled server runs: `auto` uses Docker when an engine answers, else a process."""
 
 Runtime = Literal["auto", "docker", "process"]
+
+ACCURACY_METRICS = ("accuracy", "exact_match", "mae", "rmse", "token_f1")
+"""How answers are scored against labels: rates of right answers, or errors of numbers."""
+
+AccuracyMetric = Literal["accuracy", "exact_match", "mae", "rmse", "token_f1"]
 
 
 AUTO_PORT = 0
@@ -241,6 +249,21 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class AccuracySpec:
+    """A labelled set scored once per server image, after its performance trials."""
+
+    file: str
+    metric: AccuracyMetric
+    prediction: str | None  # dotted path into the answer; None: the OpenAI answer's text
+    requests: tuple[bytes, ...]  # one whole request body per example, as sent
+    labels: tuple[str, ...]  # each example's label as canonical JSON text
+    sha256: str  # of the labelled file: base and head pair examples only on the same set
+    threshold: float  # rates: an absolute difference (0.005 = 0.5 pp); errors: relative
+    concurrency: int = 4
+    timeout_s: float = 300.0  # the whole pass; examples not answered by then count as failures
+
+
+@dataclass(frozen=True)
 class Scenario:
     """One kind of request sent at one load level; `payloads` are whole bodies, cycled in order."""
 
@@ -266,6 +289,7 @@ class Scenario:
     limits: Limits = field(default_factory=Limits)
     workers: int | None = None  # None: the cores available to this process
     verdict: VerdictSpec | None = None
+    accuracy: AccuracySpec | None = None
 
 
 @dataclass(frozen=True)
@@ -333,6 +357,8 @@ class Config:
                 del scenario["warmup"]["steady"]
             if scenario["verdict"] is None:
                 del scenario["verdict"]
+            if scenario.get("accuracy") is None:
+                scenario.pop("accuracy", None)
         return data
 
     def hash(self) -> str:
@@ -355,11 +381,17 @@ class Config:
         data.pop("max_trials", None)
         data.pop("budget_s", None)
         data.pop("profile", None)
+        # Scoring answers happens after the trials, outside every window: it changes no sample.
+        for scenario in data["scenarios"]:
+            scenario.pop("accuracy", None)
         blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
         return "sha256:" + hashlib.sha256(blob).hexdigest()
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, AccuracySpec):  # the set by its digest and size, not every example
+        keep = ("file", "metric", "prediction", "threshold", "concurrency", "timeout_s", "sha256")
+        return {k: getattr(value, k) for k in keep} | {"examples": len(value.requests)}
     if isinstance(value, OpenAISpec):
         # Prompt sets can be as large as payload sets: keep their digest, not every text.
         data = {k: _jsonable(getattr(value, k)) for k in value.__dataclass_fields__}

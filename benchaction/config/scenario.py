@@ -7,6 +7,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
+from benchaction.config.accuracy import build_accuracy
 from benchaction.config.checker import Checker
 from benchaction.config.fields import (
     DURATION_FORMS,
@@ -51,6 +52,7 @@ from benchaction.results import ALL_METRICS
 __all__ = ["SCENARIO_KEYS", "build_scenarios", "ready_path"]
 
 SCENARIO_KEYS = (
+    "accuracy",
     "arrival",
     "check",
     "concurrency",
@@ -141,6 +143,11 @@ def _scenario(ck: Checker, value: object, path: KeyPath, base: Path) -> Scenario
         ck.add((*path, "payloads"), f"protocol openai builds every body from openai.prompts; {fix}")
     elif "payloads" in m:
         bodies = _payloads(ck, m["payloads"], (*path, "payloads"), base)
+    if "accuracy" in m and verb in ("GET", "HEAD"):
+        fix = "use POST for the scenario or remove accuracy"
+        ck.add(
+            (*path, "accuracy"), f"sends each example as a request body, which {verb} lacks; {fix}"
+        )
     if bodies and verb in ("GET", "HEAD"):
         ck.add((*path, "payloads"), f"{verb} requests carry no body; remove payloads or use POST")
     if all(h.lower() != "content-type" for h, _ in headers) and (
@@ -174,6 +181,9 @@ def _scenario(ck: Checker, value: object, path: KeyPath, base: Path) -> Scenario
         limits=_limits(ck, m["limits"], (*path, "limits")) if "limits" in m else Limits(),
         workers=ck.field(m, "workers", path, workers, None),
         verdict=_verdict(ck, m["verdict"], (*path, "verdict")) if "verdict" in m else None,
+        accuracy=build_accuracy(ck, m["accuracy"], (*path, "accuracy"), base, proto, openai)
+        if "accuracy" in m
+        else None,
     )
     return None if name is None else scenario
 

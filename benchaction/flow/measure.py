@@ -26,6 +26,7 @@ from benchaction.engine import (
     warm_until_steady,
     warmup_record,
 )
+from benchaction.flow.accuracy import score_scenarios
 from benchaction.flow.sweep import Point, saturation, sweep_points
 from benchaction.hostinfo import git_info, host_fingerprint
 from benchaction.progress import ProgressDisplay, plan_phases
@@ -82,6 +83,8 @@ class RunOptions:
     # The cores this process may use (its affinity), split between server and load by the
     # config's `isolation`; None: not known, nothing is pinned.
     cpus: tuple[int, ...] | None = None
+    # Score the scenarios' labelled sets after the trials (A/B: only a side's first run does).
+    accuracy: bool = True
 
 
 @dataclass(frozen=True)
@@ -381,6 +384,8 @@ def run_benchmark(
                     # The monitor's fingerprint arrives with its first line, after it started.
                     doc["gpu"] = gpu.fingerprint
                     write_results(doc, results_path)  # a crash later keeps this trial
+            if options.accuracy and instances.handle is not None:  # after every window
+                score_scenarios(points, doc["scenarios"], instances.handle, display)
         doc["status"] = "complete"
     except BaseException as exc:  # KeyboardInterrupt and SystemExit too: write what we have
         error = exc

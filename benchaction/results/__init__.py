@@ -5,6 +5,18 @@ read (`migrations`); `metrics` names each compared metric once, with its directi
 report and outputs alike.
 """
 
+from benchaction.results.accuracy import (
+    ACCURACY_LABELS,
+    FLAG_METRICS,
+    HIGHER_IS_BETTER,
+    AccuracyFailure,
+    AccuracyResults,
+    describe_accuracy,
+    example_scores,
+    is_accuracy_metric,
+    pack_flags,
+    unpack_flags,
+)
 from benchaction.results.document import (
     SCHEMA_VERSION,
     ConfigSection,
@@ -41,9 +53,12 @@ from benchaction.results.schema import (
 )
 
 __all__ = [
+    "ACCURACY_LABELS",
     "ALL_METRICS",
     "COLD_START",
     "ERROR_RATE",
+    "FLAG_METRICS",
+    "HIGHER_IS_BETTER",
     "IMAGE_SIZE",
     "METRICS",
     "OUTPUT_METRICS",
@@ -51,6 +66,8 @@ __all__ = [
     "RESULTS_MIGRATIONS",
     "SCHEMA_VERSION",
     "THROUGHPUT",
+    "AccuracyFailure",
+    "AccuracyResults",
     "ConfigSection",
     "Instance",
     "MetricDef",
@@ -61,13 +78,18 @@ __all__ = [
     "ServerSection",
     "Step",
     "Trial",
+    "describe_accuracy",
     "document_values",
+    "example_scores",
+    "is_accuracy_metric",
     "load_results",
     "metric_by_name",
     "metric_values",
     "new_document",
+    "pack_flags",
     "results_schema",
     "trial_values",
+    "unpack_flags",
     "upgrade_results",
     "validate_results",
     "write_results",

@@ -630,7 +630,7 @@ def test_unknown_scenario_key_lists_the_new_keys(write: Write) -> None:
     message = only_problem(write(HEAD + "    protocl: openai\n"))
     assert message == (
         "bench.yml:6: scenarios[0].protocl: unknown key; did you mean 'protocol'? (allowed:"
-        " arrival, check, concurrency, duration, headers, kserve, limits, max_concurrency,"
+        " accuracy, arrival, check, concurrency, duration, headers, kserve, limits, max_concurrency,"
         " method, name, openai, path, payload_order, payloads, protocol, rate, requests, seed,"
         " slo, sweep, timeout, verdict, warmup, workers)"
     )
