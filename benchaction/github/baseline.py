@@ -109,6 +109,7 @@ def find_baseline(
             label = _label(artifact)
             try:
                 document = _read_artifact(client, repository, artifact, results_file)
+                _finished(document)
             except _Unusable as exc:
                 skipped.append(f"{label}: {exc}")
                 if tried >= MAX_CANDIDATES:
@@ -184,6 +185,7 @@ def recent_results(
                 continue
             try:
                 document = _read_artifact(client, repository, artifact, results_file)
+                _finished(document)
             except _Unusable as exc:
                 skipped.append(f"{_label(artifact)}: {exc}")
                 continue
@@ -194,6 +196,13 @@ def recent_results(
     except GitHubError as exc:
         return RecentResults(tuple(found), tuple(skipped), _api_reason(exc, repository))
     return RecentResults(tuple(found), tuple(skipped), None)
+
+
+def _finished(document: ResultsDocument) -> None:
+    """A run that was cancelled or crashed keeps its partial results; they are no baseline."""
+    if document["status"] != "complete":
+        error = f": {document['error']}" if document.get("error") else ""
+        raise _Unusable(f"the run did not finish (status {document['status']}{error})")
 
 
 def _no_baseline(reason: str, skipped: list[str]) -> BaselineResult:

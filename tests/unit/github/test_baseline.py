@@ -409,3 +409,15 @@ def test_an_older_artifact_is_migrated_by_a_registered_step(
     result = lookup(github)
     assert result.reason is None
     assert result.document == results_doc()
+
+
+def test_partial_results_of_a_cancelled_run_are_no_baseline(github: StandIn) -> None:
+    """A cancelled or crashed main run uploads what it measured; a later PR must not compare
+    with half a run."""
+    github.route("GET", ARTIFACTS, Reply(json=page(artifact(github, 7), artifact(github, 6))))
+    serve_results(github, 7, results_doc(status="partial", error="cancelled (SIGINT)"))
+    serve_results(github, 6, results_doc())
+    result = lookup(github)
+    assert result.provenance is not None and result.provenance.artifact_id == 6
+    (note,) = result.skipped
+    assert note.endswith("the run did not finish (status partial: cancelled (SIGINT))")
