@@ -182,7 +182,12 @@ def _run_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument(
         "-o", "--output", default="bench-results", help="folder for results.json and report.md"
     )
-    sp.add_argument("-q", "--quiet", action="store_true", help="do not print the report to stdout")
+    sp.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="do not print the report to stdout (default: print it)",
+    )
 
 
 _DESCRIPTION = (

@@ -27,6 +27,7 @@ from benchaction.errors import (
     ExitCode,
     ServingError,
     cancel_on_signals,
+    exit_code,
 )
 from benchaction.flow.ab import base_config, run_ab
 from benchaction.flow.main_history import MainHistory
@@ -354,7 +355,7 @@ class _Run:
             return self.verdict(head, base)
         except BenchActionError as exc:
             self.fail("the benchmark failed", str(exc), None, s.config_path.stem)
-            return ExitCode.FAILED
+            return exit_code(exc)  # a broken results or history file is bad input: 2
 
 
 def run_action(
