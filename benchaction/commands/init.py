@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import re
 from dataclasses import dataclass
@@ -56,7 +57,8 @@ def _exposed(dockerfile: Path) -> tuple[list[int], list[str]]:
     from dockerfile_parse import DockerfileParser
     from dockerfile_parse.util import WordSplitter
 
-    parser = DockerfileParser(path=str(dockerfile), cache_content=True)
+    # By path, the parser takes a name other than "Dockerfile" for a folder: hand it the bytes.
+    parser = DockerfileParser(fileobj=io.BytesIO(dockerfile.read_bytes()))
     lines: list[tuple[dict[str, Any], Any]] = list(
         zip(parser.structure, parser.context_structure, strict=True)
     )

@@ -116,8 +116,10 @@ def describe_plan(config: Config, source: str) -> str:
             f" = {format_seconds(wall.start_s)}"
         )
     lines.append(f"estimated wall time: about {format_seconds(wall.total_s)}")
-    lines.append("  " + " + ".join(parts) + "; sweep levels count once each")
+    lines.append("  " + " + ".join(parts))
     notes = []
+    if any(sc.sweep is not None for sc in config.scenarios):
+        notes.append("a sweep counts each of its levels (it stops early once the server saturates)")
     if wall.starts:
         notes.append(
             f"at most {format_seconds(wall.load_s + wall.start_max_s)} if every start takes"

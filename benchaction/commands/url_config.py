@@ -120,7 +120,8 @@ def url_config(args: argparse.Namespace, overrides: dict[str, Any]) -> Config:
     seconds = {}
     for flag in ("duration", "warmup", "ready_timeout"):
         try:
-            seconds[flag] = parse_duration(flags[flag], where=f"--{flag.replace('_', '-')}")
+            where = f"--{flag.replace('_', '-')}"
+            seconds[flag] = parse_duration(flags[flag], where=where, positive=flag != "warmup")
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -142,7 +143,7 @@ def url_config(args: argparse.Namespace, overrides: dict[str, Any]) -> Config:
         scenario["headers"] = headers
     if body is not None:
         scenario["payloads"] = [body]
-    ready = args.ready_path or (parts.path or "/" if method == "GET" else "/health")
+    ready = args.ready_path or (path if method == "GET" else "/health")
     data = {
         "version": 1,
         "name": flags["name"],

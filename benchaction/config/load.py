@@ -56,10 +56,10 @@ _REPLACES: dict[KeyPath, dict[str, tuple[str, ...]]] = {
 Lines = dict[KeyPath, int | None]
 
 
-def parse_duration(value: object, *, where: str) -> float:
+def parse_duration(value: object, *, where: str, positive: bool = True) -> float:
     """Seconds from a number or a string like 250ms, 1.5s, 2m; `where` prefixes errors."""
     try:
-        return fields.duration(value)
+        return fields.duration(value, positive=positive)
     except FieldError as exc:
         raise ConfigError([f"{where}: {exc}"]) from None
 
