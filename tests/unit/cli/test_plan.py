@@ -76,7 +76,9 @@ def test_the_plan_names_each_load_and_how_the_time_is_estimated(tmp_path: Path) 
 def test_validate_prints_the_plan_with_the_profile_applied(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = _config(tmp_path, CONFIG + 'profiles: {pr: {trials: 2, scenarios: {"*": {duration: 1s}}}}\n')
+    path = _config(
+        tmp_path, CONFIG + 'profiles: {pr: {trials: 2, scenarios: {"*": {duration: 1s}}}}\n'
+    )
     assert main(["validate", "-c", str(path), "--profile", "pr"]) == 0
     out = capsys.readouterr().out
     assert "closed loop 8 user(s), 1s, warmup 5s" in out and "trials: 2" in out
