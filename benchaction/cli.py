@@ -144,10 +144,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         and args.runtime is None
     ):
         # The demo must work anywhere: when the image cannot be built (no network for the base
-        # image, say), run the same server as a local process instead, and say so.
+        # image, say), run the same server as a local process instead, and say why.
+        # The first lines of a failed build: the step, the Dockerfile, the error, its output.
+        why = "\n".join(f"  {line}" for line in str(outcome.error).splitlines()[:8])
         print(
-            f"demo: the Docker image could not be prepared ({str(outcome.error).splitlines()[0]}); "
-            "running the example as a local process instead",
+            f"demo: the Docker image could not be prepared:\n{why}\n"
+            "demo: running the example as a local process instead (`--runtime docker` keeps "
+            "this error)",
             file=sys.stderr,
         )
         config = load_config(

@@ -4,7 +4,7 @@
     ├── ConfigError           bench.yml, an input or a flag is wrong (exit 2)
     ├── ServingError          the model server could not be built, started or reached (exit 1)
     ├── UsageError            the command cannot run as asked: a file exists, flags clash (exit 2)
-    ├── ResultsError          a results document is unreadable or of another schema (exit 2)
+    ├── ResultsError          a results document is unreadable, foreign or newer (exit 2)
     └── HistoryError          a history store is unreadable, foreign or newer; nothing is lost (exit 2)
     Cancelled                 SIGINT/SIGTERM: unwinds like Ctrl-C so every `finally` cleans up (130)
 
@@ -76,7 +76,7 @@ class ServingError(BenchActionError):
 
 
 class ResultsError(BenchActionError):
-    """A results document is unreadable, of another schema version, or fails its schema."""
+    """A results document is unreadable, another tool's, of a newer schema, or fails its schema."""
 
 
 class HistoryError(BenchActionError):

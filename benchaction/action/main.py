@@ -17,6 +17,7 @@ from pathlib import Path
 import docker
 
 from benchaction import __version__
+from benchaction.action.join import github_target, run_join
 from benchaction.action.placement import Placement, give_to_workspace_owner, locate_self
 from benchaction.action.settings import ActionSettings, read_settings
 from benchaction.config import Config, load_config
@@ -30,20 +31,20 @@ from benchaction.errors import (
     exit_code,
 )
 from benchaction.flow.ab import base_config, run_ab
+from benchaction.flow.join import write_leg
 from benchaction.flow.main_history import MainHistory
 from benchaction.flow.measure import RunOptions, new_run_id, run_benchmark
 from benchaction.flow.sequential import Sequential, add_head_trials
 from benchaction.flow.verdict import (
     Baseline,
     Channels,
-    GitHubTarget,
     Verdict,
     failure,
     github_baseline,
     judge,
     publish,
 )
-from benchaction.github import GitHubClient, GitHubError, commands
+from benchaction.github import GitHubError, commands
 from benchaction.history import RunLinks
 from benchaction.progress import ProgressDisplay
 from benchaction.report import render_markdown
@@ -84,18 +85,7 @@ class _Run:
         self.placement = placement
         self.docker = client
         ctx = settings.github
-        self.target = (
-            GitHubTarget(
-                client=GitHubClient(ctx.api_url, settings.token),
-                repository=ctx.repository,
-                repository_id=ctx.repository_id,
-                server_url=ctx.server_url,
-                run_id=ctx.run_id,
-                pr=ctx.pull_request,
-            )
-            if ctx is not None
-            else None
-        )
+        self.target = github_target(settings)
         self.run_url = self.target.run_url if self.target is not None else None
         if self.target is not None and ctx is not None and settings.history.store != "off":
             self.history = MainHistory(
@@ -292,6 +282,10 @@ class _Run:
     ) -> None:
         """Say on every channel that the run failed, and why; GitHub writes are best effort."""
         commands.error((detail or title).splitlines()[0], title=f"bench-action: {title}")
+        try:
+            write_leg(self.s.results_dir, self.s.runner, failure=(title, detail))
+        except OSError as exc:  # the join then reports this runner as having left no results
+            _log(f"could not record the failure in {self.s.results_rel}: {exc}")
         texts = failure(title, detail, partial, config_name, run_url=self.run_url)
         if self.target is None:
             _log(f"not writing to GitHub: {self.s.not_github_reason}")
@@ -312,6 +306,14 @@ class _Run:
             with commands.group("Publish to GitHub") if self.target else contextlib.nullcontext():
                 baseline = Baseline.same_job(base) if base is not None else self.baseline_for(head)
                 result = judge(head, baseline, self.stats, run_url=self.run_url)
+                same_job, looks = base is not None, self.stats.looks
+                write_leg(
+                    self.s.results_dir,
+                    self.s.runner,
+                    verdict=result,
+                    same_job=same_job,
+                    looks=looks,
+                )
                 published = publish(result.texts, self.channels, _log)
         except GitHubError as exc:  # retries used up: the summary and outputs are written
             commands.error(f"publishing to GitHub failed: {exc}", title="bench-action")
@@ -395,6 +397,8 @@ def main(env: Mapping[str, str] | None = None) -> int:
             settings = read_settings(env)
         except ConfigError as exc:
             return _invalid_inputs(exc, env)
+        if settings.mode == "join":  # no Docker, no config: the legs' results are all it reads
+            return run_join(settings)
         try:
             client = docker_engine(env)
             return run_action(settings, locate_self(client), client, env)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from benchaction.action.context import GitHubContext, read_context, read_event
+from benchaction.action.runners import RunnerInputError, parse_runner, parse_runners
 from benchaction.config.fields import FieldError, duration
 from benchaction.errors import ConfigError
 from benchaction.flow.main_history import STORES, HistorySettings
@@ -29,8 +30,9 @@ __all__ = [
     "read_settings",
 ]
 
-MODES = ("artifact", "ab")
-"""artifact: compare with the base branch's stored results; ab: run the base here too."""
+MODES = ("artifact", "ab", "join")
+"""artifact: compare with the base branch's stored results; ab: run the base here too; join: tell
+the results of several runners' jobs (a matrix) in one comment and check."""
 
 INPUT_DEFAULTS: dict[str, str] = {
     "config": "bench.yml",
@@ -58,6 +60,9 @@ INPUT_DEFAULTS: dict[str, str] = {
     "history-max-runs": "500",
     "history-baseline-runs": "10",
     "alert": "true",
+    "runner": "",
+    "runners": "",
+    "join-dir": "",
 }
 """Every input action.yml declares, with its default there (the token's is an expression)."""
 
@@ -82,7 +87,7 @@ class ActionSettings:
     config_path: Path
     profile: str | None
     overrides: Mapping[str, Any]
-    mode: Literal["artifact", "ab"]
+    mode: Literal["artifact", "ab", "join"]
     base_image: str | None
     base_dir: Path | None
     results_dir: Path
@@ -96,6 +101,9 @@ class ActionSettings:
     max_trials: int | None = None  # sequential: trials (A/B rounds) added while undecided
     budget_s: float | None = None
     history: HistorySettings = field(default_factory=HistorySettings)
+    runner: tuple[str, ...] = ()  # this job's runner labels, recorded for a join
+    runners: tuple[tuple[str, ...], ...] = ()  # join: the runners whose results are expected
+    join_dir: Path | None = None  # join: the folder the legs' artifacts were downloaded into
 
     @property
     def results_rel(self) -> str:
@@ -255,6 +263,41 @@ def _sweep(reader: _Reader) -> dict[str, Any] | None:
     return {key: numbers}
 
 
+def _runner(reader: _Reader) -> tuple[str, ...]:
+    try:
+        return parse_runner(reader.get("runner"))
+    except RunnerInputError as exc:
+        reader.bad("runner", exc.what, exc.fix)
+        return ()
+
+
+def _runners(reader: _Reader) -> tuple[tuple[str, ...], ...]:
+    try:
+        return parse_runners(reader.get("runners"))
+    except RunnerInputError as exc:
+        reader.bad("runners", exc.what, exc.fix)
+        return ()
+
+
+def _join(
+    reader: _Reader, mode: str, workspace: Path
+) -> tuple[tuple[tuple[str, ...], ...], Path | None]:
+    """join mode's inputs: the expected runners and the folder the legs were downloaded into."""
+    runners = _runners(reader)
+    join_dir = reader.workspace_path("join-dir", workspace, folder=True, must_exist=False)
+    if mode == "join" and join_dir is None and not reader.get("join-dir"):
+        reader.bad(
+            "join-dir",
+            "is required with `mode: join`",
+            "name the folder actions/download-artifact put the legs' artifacts in",
+        )
+    if mode != "join":
+        for name in ("runners", "join-dir"):
+            if reader.get(name):
+                reader.bad(name, f"is only used with `mode: join` (mode is `{mode}`)", "remove it")
+    return runners, join_dir
+
+
 def _server_overrides(reader: _Reader, workspace: Path) -> dict[str, Any]:
     image = reader.get("image")
     context = reader.workspace_path("build-context", workspace, folder=True, must_exist=True)
@@ -279,8 +322,11 @@ def read_settings(env: Mapping[str, str]) -> ActionSettings:
     """Read every input and the runner's variables; raise ConfigError listing every problem."""
     reader = _Reader(env)
     workspace = Path(env.get("GITHUB_WORKSPACE") or DEFAULT_WORKSPACE)
-    config_path = reader.workspace_path("config", workspace, folder=False, must_exist=True)
     mode = reader.choice("mode", MODES)
+    # A join reads the legs' results, not the config: its job needs no checkout.
+    config_path = reader.workspace_path(
+        "config", workspace, folder=False, must_exist=mode != "join"
+    )
     base_image = reader.get("base-image") or None
     base_dir = reader.workspace_path("base-ref", workspace, folder=True, must_exist=True)
     has_base_ref = bool(reader.get("base-ref"))
@@ -324,6 +370,8 @@ def read_settings(env: Mapping[str, str]) -> ActionSettings:
     threshold = reader.share("threshold")
     comment, check = reader.boolean("comment"), reader.boolean("check")
     history = _history(reader)
+    runner = _runner(reader)
+    runners, join_dir = _join(reader, mode, workspace)
     results_dir = reader.workspace_path("results-dir", workspace, folder=True, must_exist=False)
     token = reader.get("github-token")
     if token.startswith("${{"):
@@ -339,7 +387,7 @@ def read_settings(env: Mapping[str, str]) -> ActionSettings:
         config_path=config_path,
         profile=reader.get("profile") or None,
         overrides=overrides,
-        mode="ab" if mode == "ab" else "artifact",
+        mode="ab" if mode == "ab" else "join" if mode == "join" else "artifact",
         base_image=base_image,
         base_dir=base_dir,
         results_dir=results_dir,
@@ -355,4 +403,7 @@ def read_settings(env: Mapping[str, str]) -> ActionSettings:
         max_trials=max_trials,
         budget_s=budget,
         history=history,
+        runner=runner,
+        runners=runners,
+        join_dir=join_dir,
     )

@@ -316,8 +316,15 @@ def _config(ck: Checker, doc: Mapping[Any, Any], file: Path, profile: str | None
     base = file.parent
     server: ServerSpec | None = None
     if "server" in doc:
-        ready = scenario.ready_path(doc.get("scenarios"))
-        server = server_section.build_server(ck, doc["server"], ("server",), base, ready)
+        scenarios_doc = doc.get("scenarios")
+        server = server_section.build_server(
+            ck,
+            doc["server"],
+            ("server",),
+            base,
+            scenario.ready_path(scenarios_doc),
+            scenario.ready_fallback(scenarios_doc),
+        )
     else:
         ck.add(("server",), "required key is missing (set one of image, build or url)")
     scenarios: tuple[Scenario, ...] = ()

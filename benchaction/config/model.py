@@ -10,8 +10,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 __all__ = [
+    "ACCURACY_METRICS",
+    "AUTO_PORT",
     "PROTOCOLS",
     "RUNTIMES",
+    "AccuracyMetric",
+    "AccuracySpec",
     "Arrivals",
     "BuildSpec",
     "Config",
@@ -44,6 +48,15 @@ RUNTIMES = ("auto", "docker", "process")
 
 Runtime = Literal["auto", "docker", "process"]
 
+ACCURACY_METRICS = ("accuracy", "exact_match", "mae", "rmse", "token_f1")
+"""How answers are scored against labels: rates of right answers, or errors of numbers."""
+
+AccuracyMetric = Literal["accuracy", "exact_match", "mae", "rmse", "token_f1"]
+
+
+AUTO_PORT = 0
+"""`server.port: auto`: each server instance gets a port that is free when it starts."""
+
 
 @dataclass(frozen=True)
 class BuildSpec:
@@ -53,6 +66,7 @@ class BuildSpec:
     dockerfile: str = "Dockerfile"
     target: str | None = None
     args: Mapping[str, str] = field(default_factory=dict)
+    keep_images: int = 3  # built images of this server kept in the engine, the newest included
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,9 @@ class ReadySpec:
     status: int = 200
     timeout_s: float = 120.0
     interval_s: float = 0.25
+    # Also probed once `path` answers 404; set only when `path` is a protocol's default, which
+    # not every server of that protocol has (LitServe's OpenAI API has /health, no /v1/models).
+    fallback_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +130,7 @@ class ServerSpec:
     image: str | None = None
     build: BuildSpec | None = None
     url: str | None = None
-    port: int = 8000
+    port: int = 8000  # 0 (`port: auto`): a free port picked for each server instance
     env: Mapping[str, str] = field(default_factory=dict)
     command: tuple[str, ...] | None = None
     gpus: GpuSpec | None = None
@@ -232,6 +249,21 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class AccuracySpec:
+    """A labelled set scored once per server image, after its performance trials."""
+
+    file: str
+    metric: AccuracyMetric
+    prediction: str | None  # dotted path into the answer; None: the OpenAI answer's text
+    requests: tuple[bytes, ...]  # one whole request body per example, as sent
+    labels: tuple[str, ...]  # each example's label as canonical JSON text
+    sha256: str  # of the labelled file: base and head pair examples only on the same set
+    threshold: float  # rates: an absolute difference (0.005 = 0.5 pp); errors: relative
+    concurrency: int = 4
+    timeout_s: float = 300.0  # the whole pass; examples not answered by then count as failures
+
+
+@dataclass(frozen=True)
 class Scenario:
     """One kind of request sent at one load level; `payloads` are whole bodies, cycled in order."""
 
@@ -257,6 +289,7 @@ class Scenario:
     limits: Limits = field(default_factory=Limits)
     workers: int | None = None  # None: the cores available to this process
     verdict: VerdictSpec | None = None
+    accuracy: AccuracySpec | None = None
 
 
 @dataclass(frozen=True)
@@ -324,6 +357,8 @@ class Config:
                 del scenario["warmup"]["steady"]
             if scenario["verdict"] is None:
                 del scenario["verdict"]
+            if scenario.get("accuracy") is None:
+                scenario.pop("accuracy", None)
         return data
 
     def hash(self) -> str:
@@ -335,6 +370,8 @@ class Config:
         # Scraping metrics watches the server; a base run without it measured the same thing.
         for key in ("image", "build", "url", "process", "metrics"):
             data["server"].pop(key, None)
+        # Where readiness is probed says when the server is up, not how it is measured.
+        data["server"].get("ready", {}).pop("fallback_path", None)
         # Default isolation stays out, so configs from before it keep their hash; the split it
         # made is compared from the results' `isolation` (stats fingerprint), not from here.
         if data["isolation"] == _jsonable(Isolation()):
@@ -344,11 +381,17 @@ class Config:
         data.pop("max_trials", None)
         data.pop("budget_s", None)
         data.pop("profile", None)
+        # Scoring answers happens after the trials, outside every window: it changes no sample.
+        for scenario in data["scenarios"]:
+            scenario.pop("accuracy", None)
         blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
         return "sha256:" + hashlib.sha256(blob).hexdigest()
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, AccuracySpec):  # the set by its digest and size, not every example
+        keep = ("file", "metric", "prediction", "threshold", "concurrency", "timeout_s", "sha256")
+        return {k: getattr(value, k) for k in keep} | {"examples": len(value.requests)}
     if isinstance(value, OpenAISpec):
         # Prompt sets can be as large as payload sets: keep their digest, not every text.
         data = {k: _jsonable(getattr(value, k)) for k in value.__dataclass_fields__}

@@ -7,6 +7,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
+from benchaction.config.accuracy import build_accuracy
 from benchaction.config.checker import Checker
 from benchaction.config.fields import (
     DURATION_FORMS,
@@ -51,6 +52,7 @@ from benchaction.results import ALL_METRICS
 __all__ = ["SCENARIO_KEYS", "build_scenarios", "ready_path"]
 
 SCENARIO_KEYS = (
+    "accuracy",
     "arrival",
     "check",
     "concurrency",
@@ -80,14 +82,25 @@ READY_PATHS: dict[str, str] = {"kserve-v2": "/v2/health/ready", "openai": "/v1/m
 """The readiness path servers of one protocol answer, used when server.ready.path is not set."""
 
 
-def ready_path(scenarios: object) -> str:
-    """The readiness probe path implied by the (unchecked) scenarios: their common protocol's."""
+READY_FALLBACKS: dict[str, str] = {"openai": "/health"}
+"""Probed as well when the protocol's readiness path answers 404 (a server without that route)."""
+
+
+def _common_protocol(scenarios: object) -> str | None:
     items = scenarios if isinstance(scenarios, list) else []
     found = [s.get("protocol", "http") if isinstance(s, Mapping) else None for s in items]
-    for name, ready in READY_PATHS.items():
-        if found and all(p == name for p in found):
-            return ready
-    return ReadySpec.path
+    first = found[0] if found else None
+    return first if isinstance(first, str) and all(p == first for p in found) else None
+
+
+def ready_path(scenarios: object) -> str:
+    """The readiness probe path implied by the (unchecked) scenarios: their common protocol's."""
+    return READY_PATHS.get(_common_protocol(scenarios) or "", ReadySpec.path)
+
+
+def ready_fallback(scenarios: object) -> str | None:
+    """The path probed when the implied readiness path answers 404; None: no second guess."""
+    return READY_FALLBACKS.get(_common_protocol(scenarios) or "")
 
 
 def build_scenarios(ck: Checker, value: object, path: KeyPath, base: Path) -> tuple[Scenario, ...]:
@@ -130,6 +143,11 @@ def _scenario(ck: Checker, value: object, path: KeyPath, base: Path) -> Scenario
         ck.add((*path, "payloads"), f"protocol openai builds every body from openai.prompts; {fix}")
     elif "payloads" in m:
         bodies = _payloads(ck, m["payloads"], (*path, "payloads"), base)
+    if "accuracy" in m and verb in ("GET", "HEAD"):
+        fix = "use POST for the scenario or remove accuracy"
+        ck.add(
+            (*path, "accuracy"), f"sends each example as a request body, which {verb} lacks; {fix}"
+        )
     if bodies and verb in ("GET", "HEAD"):
         ck.add((*path, "payloads"), f"{verb} requests carry no body; remove payloads or use POST")
     if all(h.lower() != "content-type" for h, _ in headers) and (
@@ -163,6 +181,9 @@ def _scenario(ck: Checker, value: object, path: KeyPath, base: Path) -> Scenario
         limits=_limits(ck, m["limits"], (*path, "limits")) if "limits" in m else Limits(),
         workers=ck.field(m, "workers", path, workers, None),
         verdict=_verdict(ck, m["verdict"], (*path, "verdict")) if "verdict" in m else None,
+        accuracy=build_accuracy(ck, m["accuracy"], (*path, "accuracy"), base, proto, openai)
+        if "accuracy" in m
+        else None,
     )
     return None if name is None else scenario
 

@@ -16,6 +16,7 @@ from benchaction.config.fields import (
     gpus,
     integer,
     metric_families,
+    mismatch,
     positive_number,
     runtime,
     server_url,
@@ -24,6 +25,7 @@ from benchaction.config.fields import (
     url_path,
 )
 from benchaction.config.model import (
+    AUTO_PORT,
     BuildSpec,
     MetricsSpec,
     ProcessSpec,
@@ -33,7 +35,7 @@ from benchaction.config.model import (
     ServerSpec,
 )
 
-__all__ = ["SERVER_KEYS", "build_server"]
+__all__ = ["SERVER_KEYS", "build_server", "server_port"]
 
 
 SERVER_KEYS = (
@@ -53,11 +55,17 @@ SERVER_KEYS = (
 
 
 def build_server(
-    ck: Checker, value: object, path: KeyPath, base: Path, ready_path: str = ReadySpec.path
+    ck: Checker,
+    value: object,
+    path: KeyPath,
+    base: Path,
+    ready_path: str = ReadySpec.path,
+    ready_fallback: str | None = None,
 ) -> ServerSpec:
     """The `server` section; `base` is the config file's folder.
 
-    `ready_path` is the probe path when the file names none (it follows the scenarios' protocol).
+    `ready_path` is the probe path when the file names none (it follows the scenarios' protocol);
+    `ready_fallback` is probed too when that implied path answers 404.
     """
     m = ck.mapping(value, path, SERVER_KEYS)
     sources = [k for k in ("image", "build", "url") if k in m]
@@ -78,12 +86,20 @@ def build_server(
         m.get("ready", {}), (*path, "ready"), ("interval", "path", "status", "timeout")
     )
     rpath, qpath = (*path, "resources"), (*path, "ready")
+    port = ck.field(m, "port", path, server_port, 8000)
+    env = ck.text_map(m, "env", path)
+    if port == AUTO_PORT and "PORT" in env:
+        ck.add(
+            (*path, "env", "PORT"),
+            "with `server.port: auto` the chosen port is passed as PORT; remove env.PORT, or set "
+            "server.port to the port the server listens on",
+        )
     return ServerSpec(
         image=ck.field(m, "image", path, string, None),
         build=build,
         url=url,
-        port=ck.field(m, "port", path, lambda v: integer(v, minimum=1, maximum=65535), 8000),
-        env=ck.text_map(m, "env", path),
+        port=port,
+        env=env,
         command=ck.field(m, "command", path, command, None),
         gpus=ck.field(m, "gpus", path, gpus, None),
         resources=Resources(
@@ -93,6 +109,7 @@ def build_server(
         ),
         ready=ReadySpec(
             path=ck.field(ready, "path", qpath, url_path, ready_path),
+            fallback_path=None if "path" in ready else ready_fallback,
             status=ck.field(
                 ready, "status", qpath, lambda v: integer(v, minimum=100, maximum=599), 200
             ),
@@ -105,8 +122,18 @@ def build_server(
     )
 
 
+def server_port(value: object) -> int:
+    """`server.port`: 1..65535, or `auto` (AUTO_PORT) for a free port picked at each start."""
+    if value == "auto":
+        return AUTO_PORT
+    try:
+        return integer(value, minimum=1, maximum=65535)
+    except FieldError:
+        raise mismatch("an integer from 1 to 65535, or auto", value) from None
+
+
 def _build(ck: Checker, value: object, path: KeyPath, base: Path) -> BuildSpec:
-    m = ck.mapping(value, path, ("args", "context", "dockerfile", "target"))
+    m = ck.mapping(value, path, ("args", "context", "dockerfile", "keep_images", "target"))
     context = (base / ck.field(m, "context", path, string, ".")).resolve()
     dockerfile = ck.field(m, "dockerfile", path, string, "Dockerfile")
     if not context.is_dir():
@@ -114,7 +141,8 @@ def _build(ck: Checker, value: object, path: KeyPath, base: Path) -> BuildSpec:
     elif not (context / dockerfile).is_file():
         ck.add((*path, "dockerfile"), f"file not found: {context / dockerfile}")
     target = ck.field(m, "target", path, string, None)
-    return BuildSpec(context, dockerfile, target, ck.text_map(m, "args", path))
+    keep = ck.field(m, "keep_images", path, lambda v: integer(v, minimum=1), BuildSpec.keep_images)
+    return BuildSpec(context, dockerfile, target, ck.text_map(m, "args", path), keep)
 
 
 def _process(

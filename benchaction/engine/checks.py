@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from benchaction.config import ResponseCheck
 
-__all__ = ["Verdict", "compile_check", "needs_body"]
+__all__ = ["Verdict", "compile_check", "json_equal", "needs_body", "walk"]
 
 Verdict = Callable[[int, bytes], str | None]
 """(HTTP status, whole body) -> None for a good answer, else a short reason."""
@@ -72,6 +72,21 @@ def compile_check(check: ResponseCheck | None) -> Verdict:
 
 def _any_2xx(status: int, body: bytes) -> str | None:
     return None if 200 <= status < 300 else f"status {status}"
+
+
+def walk(value: object, path: str) -> tuple[bool, object, str]:
+    """The value at a dotted path (as `check` reads it): (found, value, the prefix that failed)."""
+    steps = path.split(".")
+    for depth, step in enumerate(steps):
+        found, value = _step(value, step)
+        if not found:
+            return False, None, ".".join(steps[: depth + 1])
+    return True, value, ""
+
+
+def json_equal(a: object, b: object) -> bool:
+    """JSON equality, as `check`'s equals compares: 1 equals 1.0, true is not 1."""
+    return _same(a, b)
 
 
 def _step(value: object, step: str) -> tuple[bool, object]:

@@ -117,9 +117,15 @@ def run_ab(
                 log(
                     f"A/B round {r + 1}/{rounds}{f' (up to {limit})' if limit > rounds else ''}: {side}"
                 )
+                first = not docs[side]  # the image's one accuracy pass follows its first trial
                 outcome = run_benchmark(
                     configs[side],
-                    dataclasses.replace(options, output_dir=Path(scratch) / run_id, run_id=run_id),
+                    dataclasses.replace(
+                        options,
+                        output_dir=Path(scratch) / run_id,
+                        run_id=run_id,
+                        accuracy=first and options.accuracy,
+                    ),
                     display,
                 )
                 docs[side].append(outcome.document)

@@ -330,6 +330,11 @@ class MainHistory:
         if not earlier:
             self.log(f"alert: issue #{found.number} stays open: its earlier runs are not stored")
             return
+        mine = group_of(record_of(head))
+        if not any(group_of(r) == mine for r in earlier):  # another runner of a matrix
+            self.log(f"alert: issue #{found.number} stays open: it is about another runner")
+            return
+        earlier = [r for r in earlier if group_of(r) == mine]
         comparison = compare_documents(pool_document(earlier, head), head, stats)
         if comparison.verdict in ("unchanged", "improvement"):
             config = head["config"]["name"]

@@ -27,9 +27,10 @@ from benchaction.engine import (
     warmup_record,
 )
 from benchaction.errors import error_text
+from benchaction.flow.accuracy import score_scenarios
 from benchaction.flow.sweep import Point, saturation, sweep_points
 from benchaction.hostinfo import git_info, host_fingerprint
-from benchaction.progress import ProgressDisplay
+from benchaction.progress import ProgressDisplay, plan_phases
 from benchaction.results import (
     ResultsDocument,
     ServerSection,
@@ -83,6 +84,8 @@ class RunOptions:
     # The cores this process may use (its affinity), split between server and load by the
     # config's `isolation`; None: not known, nothing is pinned.
     cpus: tuple[int, ...] | None = None
+    # Score the scenarios' labelled sets after the trials (A/B: only a side's first run does).
+    accuracy: bool = True
 
 
 @dataclass(frozen=True)
@@ -261,7 +264,11 @@ def _measure(
 ) -> Trial:
     """One scenario (or sweep level) on one server instance: warmup, window, metrics."""
     scenario = point.scenario
-    display.load_started(f"trial {trial + 1}/{trials} {point.name}", _expected_s(scenario))
+    display.load_started(
+        f"trial {trial + 1}/{trials} {point.name}",
+        _expected_s(scenario),
+        phase=(point.name, trial),
+    )
     plan = plan_for(
         scenario,
         handle.host,
@@ -322,6 +329,7 @@ def run_benchmark(
     points = [p for s in config.scenarios for p in sweep_points(s)]
     doc["scenarios"] = [p.section(_load_settings(p)) for p in points]
     skipped: dict[str, str] = {}  # sweep points not run, and why
+    display.plan(plan_phases([(p.name, _expected_s(p.scenario)) for p in points], config.trials))
     results_path = options.output_dir / "results.json"
     error: BaseException | None = None
     try:
@@ -373,9 +381,12 @@ def run_benchmark(
                     runtime.ensure_running()
                     if trial == 0 and point.key is not None:
                         previous = _check_sweep(point, points, metrics, previous, skipped, doc)
+                        display.skip(skipped)
                     # The monitor's fingerprint arrives with its first line, after it started.
                     doc["gpu"] = gpu.fingerprint
                     write_results(doc, results_path)  # a crash later keeps this trial
+            if options.accuracy and instances.handle is not None:  # after every window
+                score_scenarios(points, doc["scenarios"], instances.handle, display)
         doc["status"] = "complete"
     except BaseException as exc:  # KeyboardInterrupt and SystemExit too: write what we have
         error = exc

@@ -4,9 +4,10 @@ One `?name=` listing (newest first, paginated, stopped early) narrows the artifa
 base branch of this repository (not forks) that have not expired; the chosen artifact's zip
 is downloaded through its pre-signed redirect and its results file is read and checked.
 
-Every expected failure (no access, expired, missing, corrupt, other schema version, nothing
-found) becomes a one-line `reason` instead of an exception: a pull request without a baseline
-still gets its numbers, only without a comparison.
+An older results schema is migrated as it is read; every expected failure (no access, expired,
+missing, corrupt, another tool's JSON, a newer bench-action's schema, nothing found) becomes a
+one-line `reason` instead of an exception: a pull request without a baseline still gets its
+numbers, only without a comparison.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from benchaction.github.client import (
     PermissionDenied,
     permission_hint,
 )
-from benchaction.results import ResultsDocument, validate_results
+from benchaction.results import ResultsDocument, upgrade_results
 
 __all__ = [
     "MAX_CANDIDATES",
@@ -295,7 +296,8 @@ def _ordered_candidates(
 def _read_artifact(
     client: GitHubClient, repository: str, artifact: dict[str, Any], results_file: str
 ) -> ResultsDocument:
-    """Download the zip and return its checked results document, or raise _Unusable."""
+    """Download the zip and return its results document, upgraded and checked, or raise _Unusable
+    (with the message `load_results` gives for the same file)."""
     url = artifact.get("archive_download_url") or (
         f"/repos/{repository}/actions/artifacts/{int(artifact['id'])}/zip"
     )
@@ -319,11 +321,9 @@ def _read_artifact(
             f"{results_file} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
         ) from None
     try:
-        validate_results(document, source=results_file)
+        return upgrade_results(document, source=results_file)
     except ResultsError as exc:
         raise _Unusable(_one_line(str(exc))) from None
-    result: ResultsDocument = document
-    return result
 
 
 def _extract(data: bytes, results_file: str) -> bytes:

@@ -2,8 +2,8 @@
 
 The same text lives in a folder (`benchaction history --store DIR`) or on the history branch of
 the user's repository; both go through `parse_history` and `add_record`, so a corrupt, foreign
-or newer file is refused the same way everywhere, and nothing already stored is dropped by a
-failed add.
+or newer file is refused the same way everywhere, an older one is upgraded a step per version
+(as results documents are), and nothing already stored is dropped by a failed add.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from typing import Any, Literal, TypedDict
 
 from benchaction.errors import HistoryError
 from benchaction.history.record import HistoryRecord
+from benchaction.results import Migrations
 
 __all__ = [
     "DEFAULT_MAX_RUNS",
     "FORMAT",
+    "HISTORY_MIGRATIONS",
     "VERSION",
     "Added",
     "HistoryFile",
@@ -38,6 +40,8 @@ FORMAT = "bench-action-history"
 VERSION = 1
 DEFAULT_MAX_RUNS = 500
 _RECORD_KEYS = ("key", "date", "config_hash", "fingerprint", "scenarios")
+# History version 1 is the first; `migrate_v{n}_to_v{n+1}` steps join here, as for results.
+HISTORY_MIGRATIONS = Migrations(key="version", current=VERSION, steps={})
 
 
 class HistoryFile(TypedDict):
@@ -68,8 +72,11 @@ def new_history(config: str) -> HistoryFile:
     return {"format": FORMAT, "version": VERSION, "config": config, "runs": []}
 
 
-def parse_history(text: str, where: str) -> HistoryFile:
-    """Read a history file; refuse (never repair) anything this version cannot read in full."""
+def parse_history(
+    text: str, where: str, migrations: Migrations = HISTORY_MIGRATIONS
+) -> HistoryFile:
+    """Read a history file, upgrading an older version step by step; refuse (never repair)
+    anything this version cannot read in full."""
     try:
         data: Any = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -85,14 +92,25 @@ def parse_history(text: str, where: str) -> HistoryFile:
             "point the store at a folder or branch of its own (history-branch input, --store)"
         )
     version = data.get("version")
-    if not isinstance(version, int) or version < 1:
-        raise HistoryError(f"{where}: history version {version!r} is not a version number")
-    if version > VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version < migrations.oldest:
+        raise HistoryError(
+            f"{where}: history version {version!r} is not one this bench-action reads "
+            f"({migrations.oldest} to {migrations.current}); move the file aside and the next "
+            "run starts a new history"
+        )
+    if version > migrations.current:
         raise HistoryError(
             f"{where}: written by a newer bench-action (history version {version}; this one "
-            f"reads up to {VERSION}). Use that bench-action (or newer) with this store; nothing "
-            "was changed."
+            f"reads up to {migrations.current}). Use that bench-action (or newer) with this "
+            "store; nothing was changed."
         )
+    try:
+        data = migrations.upgrade(data)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise HistoryError(
+            f"{where}: cannot upgrade history version {version} to {migrations.current} "
+            f"({type(exc).__name__}: {exc}); the file was edited by hand or by another tool"
+        ) from None
     runs = data.get("runs")
     if not isinstance(runs, list):
         raise HistoryError(f"{where}: `runs` is {type(runs).__name__}, expected a list")

@@ -22,6 +22,11 @@ from benchaction.report.dashboard import (
     LatestChange,
     write_site,
 )
+from benchaction.report.joined import (
+    RunnerSection,
+    render_joined_comment,
+    render_joined_summary,
+)
 from benchaction.report.markdown import render_markdown, summarize_scenarios
 
 __all__ = [
@@ -32,12 +37,15 @@ __all__ = [
     "DashboardSeries",
     "LatestChange",
     "Provenance",
+    "RunnerSection",
     "alert_state",
     "comment_marker",
     "render_alert",
     "render_comment",
     "render_comparison",
     "render_failure",
+    "render_joined_comment",
+    "render_joined_summary",
     "render_markdown",
     "render_recovery",
     "render_summary",

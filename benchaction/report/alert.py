@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchaction.report.comparison import render_comparison
-from benchaction.results import ResultsDocument
+from benchaction.results import ResultsDocument, metric_by_name
 from benchaction.stats import Comparison
 
 __all__ = ["alert_state", "render_alert", "render_recovery"]
@@ -76,10 +76,17 @@ def render_recovery(
     """The comment that closes the alert: main is back at the level it regressed from."""
     sha = (head.get("git") or {}).get("sha")
     run = f" ([run]({run_url}))" if run_url else ""
-    rows = [r for r in comparison.rows if r.primary]
-    changes = ", ".join(
-        f"{r.label} {r.change.estimate * 100:+.1f} %" for r in rows if r.change is not None
-    )
+    parts = []
+    for r in comparison.rows:
+        if r.primary and r.change is not None:
+            size = r.change.estimate * 100
+            log_scale = metric_by_name(r.metric).log_scale
+            parts.append(
+                f"{r.scenario} {r.label} {size:+.1f} %"
+                if log_scale
+                else f"{r.scenario} {r.label} {size:+.2f} pp"
+            )
+    changes = ", ".join(parts)
     return (
         f"✅ `{config_name}` recovered at {_commit(sha)}{run}: compared with the runs before the "
         f"regression the verdict is **{comparison.verdict}**"

@@ -19,6 +19,7 @@ from benchaction.results import (
     ResultsDocument,
     ScenarioResults,
     Trial,
+    describe_accuracy,
     metric_by_name,
 )
 from benchaction.stats import center
@@ -156,6 +157,20 @@ def _noise(doc: ResultsDocument, section: ScenarioResults) -> str | None:
     return "; ".join(parts) or None
 
 
+def _accuracy(section: ScenarioResults) -> str | None:
+    """The labelled set's score, beside the speed rows: value, examples, failed answers."""
+    acc = section.get("accuracy")
+    if acc is None:
+        return None
+    failures = "; ".join(f"example {f['example']}: {f['reason']}" for f in acc["failures"][:3])
+    text = describe_accuracy(acc).split(";")[0]
+    if acc["failed"]:
+        text += (
+            f"; {acc['failed']} answer(s) failed ({failures}{', …' if acc['failed'] > 3 else ''})"
+        )
+    return f"{text} (file {acc['file']}, scored after the trials in {acc['duration_s']:.2g} s)"
+
+
 def summarize_scenarios(doc: ResultsDocument) -> list[dict[str, Any]]:
     """Per scenario: the aggregated rows, trial counts, and why any trial was invalid."""
     out = []
@@ -191,6 +206,7 @@ def summarize_scenarios(doc: ResultsDocument) -> list[dict[str, Any]]:
                 "requests": sum(t["counts"]["scheduled"] for t in valid),
                 "server_metrics": server_metric_rows(valid),
                 "server_metric_notes": server_metric_notes(trials),
+                "accuracy": _accuracy(scenario),
             }
         )
     return out

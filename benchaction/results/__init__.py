@@ -1,7 +1,8 @@
 """The results document: its schema I/O at the edges, and the metrics read from its trials.
 
-The document is one versioned JSON file per run; `metrics` names each compared metric once,
-with its direction, for stats, report and outputs alike.
+The document is one versioned JSON file per run, upgraded from older versions where it is
+read (`migrations`); `metrics` names each compared metric once, with its direction, for stats,
+report and outputs alike.
 """
 
 from __future__ import annotations
@@ -9,6 +10,18 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from benchaction.results.accuracy import (
+    ACCURACY_LABELS,
+    FLAG_METRICS,
+    HIGHER_IS_BETTER,
+    AccuracyFailure,
+    AccuracyResults,
+    describe_accuracy,
+    example_scores,
+    is_accuracy_metric,
+    pack_flags,
+    unpack_flags,
+)
 from benchaction.results.document import (
     SCHEMA_VERSION,
     ConfigSection,
@@ -35,11 +48,13 @@ from benchaction.results.metrics import (
     metric_values,
     trial_values,
 )
+from benchaction.results.migrations import RESULTS_MIGRATIONS, Migrations, Step
 
 if TYPE_CHECKING:
     from benchaction.results.schema import (
         load_results,
         results_schema,
+        upgrade_results,
         validate_results,
         write_results,
     )
@@ -49,6 +64,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "load_results": "schema",
     "results_schema": "schema",
+    "upgrade_results": "schema",
     "validate_results": "schema",
     "write_results": "schema",
 }
@@ -64,30 +80,44 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ACCURACY_LABELS",
     "ALL_METRICS",
     "COLD_START",
     "ERROR_RATE",
+    "FLAG_METRICS",
+    "HIGHER_IS_BETTER",
     "IMAGE_SIZE",
     "METRICS",
     "OUTPUT_METRICS",
     "RESOURCE_METRICS",
+    "RESULTS_MIGRATIONS",
     "SCHEMA_VERSION",
     "THROUGHPUT",
+    "AccuracyFailure",
+    "AccuracyResults",
     "ConfigSection",
     "Instance",
     "MetricDef",
+    "Migrations",
     "ResultsDocument",
     "ScenarioResults",
     "Scope",
     "ServerSection",
+    "Step",
     "Trial",
+    "describe_accuracy",
     "document_values",
+    "example_scores",
+    "is_accuracy_metric",
     "load_results",
     "metric_by_name",
     "metric_values",
     "new_document",
+    "pack_flags",
     "results_schema",
     "trial_values",
+    "unpack_flags",
+    "upgrade_results",
     "validate_results",
     "write_results",
 ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal, NotRequired, TypedDict
 
+from benchaction.results.accuracy import AccuracyResults
+
 __all__ = [
     "SCHEMA_VERSION",
     "TOOL_NAME",
@@ -88,6 +90,7 @@ class ScenarioResults(TypedDict):
     sweep: NotRequired[SweepLabel]
     skipped: NotRequired[str]
     verdict: NotRequired[VerdictChoice]
+    accuracy: NotRequired[AccuracyResults]  # the labelled set scored after the trials
 
 
 class ResultsDocument(TypedDict):

@@ -34,8 +34,9 @@ __all__ = [
     "trial_values",
 ]
 
-Scope = Literal["trial", "instance", "image"]
-"""Where one value of a metric comes from: a trial, a server instance, or the run's image."""
+Scope = Literal["trial", "instance", "image", "example"]
+"""Where one value of a metric comes from: a trial, a server instance, the run's image, or (the
+accuracy rows) one labelled example."""
 
 Record = Mapping[str, Any]
 MIB = 1024 * 1024

@@ -12,19 +12,27 @@ import requests
 from docker.models.containers import Container
 from docker.types import DeviceRequest
 
-from ..config import GpuSpec, ServerSpec
+from ..config import AUTO_PORT, GpuSpec, ServerSpec
 from ..errors import ServingError
 from .cpus import format_cpus
-from .images import build_image, image_tag, name_part, pull_image, server_slug
+from .images import (
+    build_image,
+    image_repository,
+    image_tag,
+    name_part,
+    pull_image,
+    server_slug,
+)
 from .interface import ImageInfo, RuntimeBase, RuntimeName, ServerHandle
 from .labels import object_labels
 from .readiness import (
     LOG_TAIL_LINES,
-    ensure_port_free,
     format_tail,
     http_base_url,
+    server_port,
     wait_until_ready,
 )
+from .retention import prune_built_images
 
 __all__ = ["DockerRuntime", "device_requests"]
 
@@ -104,13 +112,17 @@ class DockerRuntime(RuntimeBase):
         self._count += 1
         name = f"benchaction-{self._slug}-{name_part(self.run_id)}-{self._count}"
         port = self.spec.port
-        if self._network_mode == "host" or self._network_mode.startswith("container:"):
-            ensure_port_free(self._host, port, "the server container")
+        if (
+            port == AUTO_PORT
+            or self._network_mode == "host"
+            or self._network_mode.startswith("container:")
+        ):
+            port = server_port(self._host, port, "the server container")
         base_url = http_base_url(self._host, port)
         ready_url = base_url + self.spec.ready.path
         self._names.append(name)
         started = time.perf_counter()
-        container = self._run(image.id, name)
+        container = self._run(image.id, name, port)
         self._current = container
         try:
             ready_at = wait_until_ready(
@@ -138,10 +150,10 @@ class DockerRuntime(RuntimeBase):
             pid=None,
         )
 
-    def _run(self, image_id: str, name: str) -> Container:
+    def _run(self, image_id: str, name: str, port: int) -> Container:
         spec, res = self.spec, self.spec.resources
         environment = dict(spec.env)
-        environment.setdefault("PORT", str(spec.port))
+        environment.setdefault("PORT", str(port))
         options: dict[str, Any] = {
             "name": name,
             "environment": environment,
@@ -253,11 +265,28 @@ class DockerRuntime(RuntimeBase):
         if forget and name in self._names:
             self._names.remove(name)
 
+    def _prune_older_images(self) -> None:
+        """After a build: keep this server's newest `server.build.keep_images` images, remove
+        older ones nothing uses (they pile up at a new tag per run)."""
+        image, build = self._image, self.spec.build
+        if image is None or image.source != "build" or build is None:
+            return
+        prune_built_images(
+            self.client,
+            image_repository(self._slug),
+            keep=build.keep_images,
+            current=image.id,
+            log=self._log,
+            name=self._slug,
+        )
+
     def close(self) -> None:
         """Force-remove every container started here (no grace: cancellation leaves seconds)."""
         self._current = None
         for name in list(self._names):
             self._remove(name)
+        if not self._remove_built_images:
+            self._prune_older_images()
         if self._remove_built_images and self._image is not None:
             if self._image.source == "build":
                 try:

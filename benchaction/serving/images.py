@@ -18,7 +18,14 @@ from ..config import BuildSpec, ServerSpec
 from ..errors import ServingError
 from .interface import ImageInfo
 
-__all__ = ["build_image", "image_tag", "name_part", "pull_image", "server_slug"]
+__all__ = [
+    "build_image",
+    "image_repository",
+    "image_tag",
+    "name_part",
+    "pull_image",
+    "server_slug",
+]
 
 BUILD_STEP_LINES = 30
 _STEP_RE = re.compile(r"^Step \d+/\d+ : ")
@@ -47,9 +54,14 @@ def name_part(run_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "-", run_id).lstrip(".-")[:100] or "run"
 
 
+def image_repository(slug: str) -> str:
+    """Where the images built for one server are tagged: `benchaction/<slug>`."""
+    return f"benchaction/{slug}"
+
+
 def image_tag(slug: str, run_id: str) -> str:
     """The tag of an image built for a run: `benchaction/<slug>:<run id>`."""
-    return f"benchaction/{slug}:{name_part(run_id)}"
+    return f"{image_repository(slug)}:{name_part(run_id)}"
 
 
 class _ProgressLog:

@@ -18,9 +18,9 @@ from .cpus import format_cpus
 from .interface import RuntimeBase, RuntimeName, ServerHandle
 from .readiness import (
     LOG_TAIL_LINES,
-    ensure_port_free,
     format_tail,
     http_base_url,
+    server_port,
     wait_until_ready,
 )
 
@@ -63,10 +63,10 @@ class ProcessRuntime(RuntimeBase):
         """Start the command with PORT set, its output captured, and wait until it is ready."""
         self.stop()
         env = {**self._base_env, **self.spec.env}
+        port = server_port(self._host, self.spec.port, "the server process")
         if "PORT" not in self.spec.env:
-            env["PORT"] = str(self.spec.port)
+            env["PORT"] = str(port)
         command = list(self.process.command)
-        ensure_port_free(self._host, self.spec.port, "the server process")
         if not Path(self.process.cwd).is_dir():
             raise ServingError(
                 f"server.process.cwd {self.process.cwd} does not exist or is not a folder"
@@ -94,7 +94,7 @@ class ProcessRuntime(RuntimeBase):
                     f"could not start server.process.command `{shlex.join(command)}` "
                     f"in {self.process.cwd}: {exc}"
                 ) from exc
-        base_url = http_base_url(self._host, self.spec.port)
+        base_url = http_base_url(self._host, port)
         ready_url = base_url + self.spec.ready.path
         try:
             ready_at = wait_until_ready(
@@ -114,7 +114,7 @@ class ProcessRuntime(RuntimeBase):
         return ServerHandle(
             runtime="process",
             host=self._host,
-            port=self.spec.port,
+            port=port,
             base_url=base_url,
             cold_start_s=cold_start,
             container_id=None,

@@ -8,13 +8,37 @@ import time
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
-from ..config import ReadySpec
+from ..config import AUTO_PORT, ReadySpec
 from ..errors import ServingError
 
-__all__ = ["LOG_TAIL_LINES", "format_tail", "http_base_url", "probe_once", "wait_until_ready"]
+__all__ = [
+    "LOG_TAIL_LINES",
+    "format_tail",
+    "free_port",
+    "http_base_url",
+    "probe_once",
+    "server_port",
+    "wait_until_ready",
+]
 
 LOG_TAIL_LINES = 50
 _MAX_POLL_TIMEOUT_S = 2.0
+
+
+def free_port(host: str) -> int:
+    """A TCP port nothing listens on at `host` right now, chosen by the kernel (`port: auto`)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def server_port(host: str, port: int, who: str) -> int:
+    """The port a new server instance listens on: `port` once checked free, or a free one (0)."""
+    if port == AUTO_PORT:
+        return free_port(host)
+    ensure_port_free(host, port, who)
+    return port
 
 
 def ensure_port_free(host: str, port: int, who: str) -> None:
@@ -27,7 +51,8 @@ def ensure_port_free(host: str, port: int, who: str) -> None:
         return
     raise ServingError(
         f"port {port} on {host} is already in use by another process, so {who} could not be "
-        f"measured alone there; stop that process or choose another server.port"
+        f"measured alone there; stop that process, choose another server.port, or set "
+        "`server.port: auto` for a port that is free at each start"
     )
 
 
@@ -83,30 +108,71 @@ def wait_until_ready(
 
     `check_alive` runs between polls and raises ServingError once the server has exited, so an
     early crash is reported as a crash instead of as a timeout. `what` names the output that
-    `recent_logs` returns, for the timeout message; None leaves that section out.
+    `recent_logs` returns, for the timeout message; None leaves that section out. Once `url`
+    answers 404, `ready.fallback_path` (if set) is polled as well, and either may answer.
     """
     deadline = time.perf_counter() + ready.timeout_s
-    last = "was never polled"
+    urls = [url]
+    last: dict[str, str] = {url: "was never polled"}
     log(f"waiting for {url} to answer {ready.status} (timeout {ready.timeout_s:g}s)")
     while True:
         polled_at = time.perf_counter()
-        check_alive()
-        remaining = deadline - polled_at
-        status, description = probe_once(url, max(0.1, min(_MAX_POLL_TIMEOUT_S, remaining)))
-        if status == ready.status:
-            return time.perf_counter()
-        if description != last:
-            log(f"readiness: GET {url} {description}")
-            last = description
+        for probe in urls:  # a fallback appended below is polled in this same round
+            check_alive()
+            remaining = deadline - time.perf_counter()
+            status, description = probe_once(probe, max(0.1, min(_MAX_POLL_TIMEOUT_S, remaining)))
+            if status == ready.status:
+                if probe != url:
+                    log(
+                        f"readiness: {ready.fallback_path} answered {status}, so the server is "
+                        f"ready ({ready.path} {last[url]}); set server.ready.path: "
+                        f"{ready.fallback_path} to probe it directly"
+                    )
+                return time.perf_counter()
+            if description != last.get(probe):
+                log(f"readiness: GET {probe} {description}")
+                last[probe] = description
+            fallback = _fallback_url(url, ready)
+            if status == 404 and probe == url and fallback is not None and fallback not in urls:
+                log(
+                    f"readiness: this server has no {ready.path} route (404), the protocol's "
+                    f"default readiness path; probing {ready.fallback_path} as well "
+                    "(server.ready.path chooses the path)"
+                )
+                urls.append(fallback)
         now = time.perf_counter()
         if now >= deadline:
             break
         time.sleep(max(0.0, min(polled_at + ready.interval_s, deadline) - now))
     check_alive()
     raise ServingError(
-        f"server not ready after {ready.timeout_s:g}s: the last GET {url} {last} "
-        f"(waiting for status {ready.status})."
+        _timeout_message(urls, last, ready)
         + (format_tail(recent_logs(), what) if what else "")
-        + "\n  hint: if the server needs longer to load, raise `server.ready.timeout`; "
+        + _timeout_hint(urls, ready)
+    )
+
+
+def _fallback_url(url: str, ready: ReadySpec) -> str | None:
+    if ready.fallback_path is None or not url.endswith(ready.path):
+        return None
+    return url.removesuffix(ready.path) + ready.fallback_path
+
+
+def _timeout_message(urls: list[str], last: dict[str, str], ready: ReadySpec) -> str:
+    answers = " and ".join(f"the last GET {u} {last.get(u, 'was never polled')}" for u in urls)
+    wanted = f"(waiting for status {ready.status})"
+    return f"server not ready after {ready.timeout_s:g}s: {answers} {wanted}."
+
+
+def _timeout_hint(urls: list[str], ready: ReadySpec) -> str:
+    if len(urls) > 1:
+        return (
+            f"\n  hint: this server has no {ready.path} route (404), and {ready.fallback_path} "
+            f"never answered {ready.status} either; set `server.ready.path` to the path that "
+            f"answers {ready.status} once the server is up (and `server.ready.status` if it "
+            "answers another status), or raise `server.ready.timeout` if it needs longer to load."
+        )
+    return (
+        "\n  hint: if the server needs longer to load, raise `server.ready.timeout`; "
         "check that `server.ready.path` and `server.ready.status` match what it answers."
     )

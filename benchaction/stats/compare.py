@@ -106,7 +106,9 @@ class MetricComparison:
         """What the row rests on, in words: "trials 5 base, 5 head", or that it is exact."""
         if self.exact:
             return "exact: one image a side"
-        unit = "instances" if self.scope == "instance" else "trials"
+        unit = {"instance": "instances", "example": "paired examples"}.get(self.scope, "trials")
+        if self.scope == "example":
+            return f"{unit}: {self.n_head}"
         return f"{unit} {self.n_base} base, {self.n_head} head"
 
     def to_json(self) -> dict[str, Any]:
@@ -114,6 +116,8 @@ class MetricComparison:
         c = self.change
         log_scale = c is None or c.log_scale
         center = "exact" if self.exact else ("geometric mean" if log_scale else "mean")
+        if self.scope == "example":  # the metric over the labelled set, paired example by example
+            center = "labelled set"
         return {
             "scenario": self.scenario,
             "metric": self.metric,

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchaction.errors import ConfigError
-from benchaction.results import ResultsDocument, metric_by_name, metric_values
+from benchaction.results import (
+    ResultsDocument,
+    is_accuracy_metric,
+    metric_by_name,
+    metric_values,
+)
+from benchaction.stats.accuracy import compare_accuracy
 from benchaction.stats.compare import SERVER_ROWS, MetricComparison, Verdict, compare_scenarios
 from benchaction.stats.estimate import center, side_center
 from benchaction.stats.settings import Gate, StatsSettings
@@ -81,7 +87,8 @@ class Comparison:
     def decided(self) -> bool:
         """Every deciding row reached regression, improvement or unchanged: more trials would
         not change the verdict's kind (sequential trials stop here)."""
-        deciding = [r for r in self.rows if r.primary] or self.rows
+        # Accuracy rows rest on the labelled set, which more trials do not grow.
+        deciding = [r for r in self.rows if r.primary and r.scope != "example"] or self.rows
         return bool(deciding) and all(r.verdict != "inconclusive" for r in deciding)
 
     def to_json(self) -> dict[str, Any]:
@@ -122,6 +129,9 @@ def _check_gates(head: ResultsDocument, gates: tuple[Gate, ...]) -> list[GateRes
         )
     out = []
     for gate in gates:
+        if is_accuracy_metric(gate.metric):
+            out += _accuracy_gate(head, gate)
+            continue
         metric = metric_by_name(gate.metric)
         if metric.per_run:  # the run's image or starts: one value, whichever scenario is named
             values = metric_values(head, metric)
@@ -139,6 +149,37 @@ def _check_gates(head: ResultsDocument, gates: tuple[Gate, ...]) -> list[GateRes
                 continue  # a metric this scenario does not have (no tokens, no SLO)
             value = side_center(s["trials"], metric)
             out.append(GateResult(gate, s["name"], value, value is not None and gate.holds(value)))
+    return out
+
+
+def _accuracy_gate(head: ResultsDocument, gate: Gate) -> list[GateResult]:
+    """An absolute limit on a scenario's accuracy value (the head's, as the table shows it)."""
+    out = []
+    for s in head["scenarios"]:
+        acc = s.get("accuracy")
+        if gate.scenario not in (None, s["name"]) or (acc is None and gate.scenario is None):
+            continue
+        if acc is not None and acc["metric"] != gate.metric:
+            if gate.scenario is None:
+                continue
+            raise ConfigError(
+                [
+                    f"gate {str(gate)!r}: scenario {s['name']!r} scores {acc['metric']}, not {gate.metric}"
+                ]
+            )
+        value = None if acc is None else acc["value"]
+        out.append(GateResult(gate, s["name"], value, value is not None and gate.holds(value)))
+    if not out and gate.scenario is None:
+        raise ConfigError([f"gate {str(gate)!r}: no scenario of the head scored {gate.metric}"])
+    return out
+
+
+def _beside(rows: list[MetricComparison], extra: list[MetricComparison]) -> list[MetricComparison]:
+    """Each accuracy row right after its scenario's speed rows, so the table reads them together."""
+    out = list(rows)
+    for row in extra:
+        at = max((i for i, r in enumerate(out) if r.scenario == row.scenario), default=len(out) - 1)
+        out.insert(at + 1, row)
     return out
 
 
@@ -165,6 +206,7 @@ def compare_documents(
     else:
         fingerprint = fingerprint_differences(base, head)
         rows = compare_scenarios(base, head, settings, fingerprint_mismatch=fingerprint)
+        rows = _beside(rows, compare_accuracy(base, head, settings))  # deciding rows
         verdict = overall_verdict(rows)
     failed = any(not g.passed for g in gates)
     if settings.fail_on == "regression":

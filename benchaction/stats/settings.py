@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from benchaction.errors import ConfigError
-from benchaction.results import ALL_METRICS, metric_by_name
+from benchaction.results import ALL_METRICS, HIGHER_IS_BETTER, is_accuracy_metric, metric_by_name
 
 __all__ = ["FAIL_ON", "PRIMARY_METRICS", "Gate", "StatsSettings", "parse_gate", "parse_share"]
 
@@ -55,9 +55,11 @@ def parse_gate(text: str) -> Gate:
     except ValueError:
         raise ConfigError([f"gate {text!r}: {m.group(4)!r} is not a number"]) from None
     try:
-        metric_by_name(m.group(2))
+        if not is_accuracy_metric(m.group(2)):
+            metric_by_name(m.group(2))
     except KeyError as exc:
-        raise ConfigError([f"gate {text!r}: {exc.args[0]}"]) from None
+        scored = ", ".join(HIGHER_IS_BETTER)
+        raise ConfigError([f"gate {text!r}: {exc.args[0]}; accuracy: {scored}"]) from None
     return Gate(metric=m.group(2), op=m.group(3), limit=limit, scenario=m.group(1))
 
 

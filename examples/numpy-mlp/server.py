@@ -1,6 +1,7 @@
 """A small real model server: a numpy MLP classifier behind HTTP/1.1 JSON, standard library only.
 
-POST /predict  {"inputs": [[f1..f16], ...]}  ->  {"outputs": [[p1..p4], ...], "model": "mlp-16-64-64-4"}
+POST /predict  {"inputs": [[f1..f16], ...]}  ->  {"outputs": [[p1..p4], ...], "classes": [c, ...],
+               "model": "mlp-16-64-64-4"}   (classes: each row's most likely class, 0..3)
 GET  /health   200 once the weights are loaded (after STARTUP_DELAY seconds)
 GET  /metadata the model's shape and parameter count
 
@@ -12,11 +13,15 @@ POST /v2/models/mlp/infer  {"inputs": [{"name": "INPUT0", "datatype": "FP32", "s
 
 Environment: PORT (default 8000), HOST (default 127.0.0.1), STARTUP_DELAY (seconds, default 0),
 SLOWDOWN (extra service time as a fraction of the handler's own time, default 0; used to
-inject known regressions), SEED (weights, default 0).
+inject known regressions), SEED (weights, default 0), FLIP (the share of inputs, from 0 to 1,
+whose class is answered wrong on purpose, default 0: an input flips when `flipped(row, FLIP)`,
+a hash of its values, says so, the same on every run, so a test knows which answers are wrong;
+labelled.jsonl holds 200 inputs with the unflipped model's classes).
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
@@ -57,6 +62,22 @@ class MLP:
 V2_MODEL = "/v2/models/mlp"
 
 
+def flipped(row: np.ndarray, share: float) -> bool:
+    """Whether the class of this input is answered wrong under FLIP=share: a hash of its float32
+    values read as a number in [0, 1) falls below the share (about that share of inputs)."""
+    digest = hashlib.sha256(np.asarray(row, dtype=np.float32).tobytes()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def classes(inputs: np.ndarray, outputs: np.ndarray, flip: float) -> list[int]:
+    """Each row's most likely class; a flipped row answers the next class instead."""
+    best = outputs.argmax(axis=1)
+    return [
+        int((c + 1) % LAYERS[-1]) if flip > 0 and flipped(row, flip) else int(c)
+        for row, c in zip(inputs, best, strict=True)
+    ]
+
+
 def _inputs(body: dict[str, object]) -> np.ndarray:
     inputs = np.asarray(body["inputs"], dtype=np.float32)
     if inputs.ndim != 2 or inputs.shape[1] != LAYERS[0] or not 0 < len(inputs) <= MAX_BATCH:
@@ -82,6 +103,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     model: MLP
     slowdown: float = 0.0
+    flip: float = 0.0
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # one line per request would dominate the cost of a small model
@@ -141,7 +163,14 @@ class Handler(BaseHTTPRequestHandler):
             }
             self._send(200, {"model_name": "mlp", "outputs": [out]})
             return
-        self._send(200, {"outputs": np.round(outputs, 6).tolist(), "model": "mlp-16-64-64-4"})
+        self._send(
+            200,
+            {
+                "outputs": np.round(outputs, 6).tolist(),
+                "classes": classes(inputs, outputs, self.flip),
+                "model": "mlp-16-64-64-4",
+            },
+        )
 
 
 class Server(ThreadingHTTPServer):
@@ -155,6 +184,7 @@ def main() -> None:
     time.sleep(float(os.environ.get("STARTUP_DELAY", "0")))
     Handler.model = MLP(LAYERS, seed=int(os.environ.get("SEED", "0")))
     Handler.slowdown = float(os.environ.get("SLOWDOWN", "0"))
+    Handler.flip = float(os.environ.get("FLIP", "0"))
     server = Server((host, port), Handler)
     print(f"numpy-mlp: serving {LAYERS} on http://{host}:{port}", file=sys.stderr, flush=True)
     try:

@@ -18,6 +18,10 @@ Per-request overrides and faults, as extra body fields:
   x_malformed: N       spread N lines that are not SSE ("garbage-line") among the events
   x_no_usage: true     never send usage in the stream, even when stream_options asks for it
   x_status: 503        answer that status with an OpenAI-style JSON error body
+Questions: at temperature 0, a prompt "What is A + B?" (or A - B, A * B; whole numbers) is
+answered with the result's digits instead of words, so an accuracy pass over questions.jsonl
+has exact answers; WRONG (a share from 0 to 1, default 0) answers that share of them one too
+high, chosen by a hash of the prompt, the same on every run.
 
 Every token-bearing chunk carries "x_server_ns": time.perf_counter_ns() taken just before its
 write. On Linux that clock is CLOCK_MONOTONIC, shared by all processes on the host, so a client
@@ -29,8 +33,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -41,6 +47,8 @@ MODEL = os.environ.get("MODEL", "tiny-stream")
 PREFILL_MS = float(os.environ.get("PREFILL_MS", "20"))
 TOKEN_MS = float(os.environ.get("TOKEN_MS", "5"))
 BURST = int(os.environ.get("BURST", "1"))
+WRONG = float(os.environ.get("WRONG", "0"))
+QUESTION = re.compile(r"\s*What is (-?\d+) ([-+*]) (-?\d+)\?\s*")
 DEFAULT_MAX_TOKENS = 16
 MAX_BODY = 16 << 20
 MAX_HEADERS = 100
@@ -97,6 +105,33 @@ def words_of(request: dict[str, object]) -> int:
     return sum(len(str(t).split()) for t in texts)
 
 
+def prompt_text(request: dict[str, object]) -> str:
+    """The prompt, or the last message's text content."""
+    prompt = request.get("prompt")
+    if isinstance(prompt, str):
+        return prompt
+    messages = request.get("messages")
+    last = messages[-1] if isinstance(messages, list) and messages else None
+    content = last.get("content") if isinstance(last, dict) else None
+    return content if isinstance(content, str) else ""
+
+
+def answer_of(request: dict[str, object]) -> str | None:
+    """The exact answer to an arithmetic question asked at temperature 0, else None."""
+    if request.get("temperature") != 0:
+        return None
+    prompt = prompt_text(request)
+    match = QUESTION.fullmatch(prompt)
+    if match is None:
+        return None
+    a, op, b = int(match[1]), match[2], int(match[3])
+    value = a + b if op == "+" else a - b if op == "-" else a * b
+    digest = hashlib.sha256(prompt.encode()).digest()
+    if int.from_bytes(digest[:8], "big") / 2**64 < WRONG:
+        value += 1
+    return str(value)
+
+
 def knob(request: dict[str, object], name: str, default: float) -> float:
     """A numeric request field; absent or null keeps the default."""
     value = request.get(name)
@@ -124,6 +159,7 @@ class Generation:
         wants_usage = isinstance(options, dict) and options.get("include_usage") is True
         self.usage = wants_usage and request.get("x_no_usage") is not True
         self.prompt_tokens = words_of(request)
+        self.answer = answer_of(request)
         self.id = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:24]
         self.created = int(time.time())
 
@@ -154,7 +190,7 @@ class Generation:
         return head, middle, tail
 
     def whole_answer(self) -> dict[str, object]:
-        text = self.text(0, self.tokens)
+        text = self.text(0, self.tokens) if self.answer is None else self.answer
         if self.chat:
             choice: dict[str, object] = {
                 "index": 0,

@@ -95,7 +95,8 @@ def test_sigterm_mid_run_removes_container_and_keeps_results(
 ) -> None:
     """The entrypoint is PID 1 in the action: SIGTERM must still remove what it started."""
     cfg = tmp_path / "bench.yml"
-    (tmp_path / "payloads.jsonl").write_bytes((EXAMPLE.parent / "payloads.jsonl").read_bytes())
+    for name in ("payloads.jsonl", "labelled.jsonl"):  # the files the example's config names
+        (tmp_path / name).write_bytes((EXAMPLE.parent / name).read_bytes())
     cfg.write_text(
         EXAMPLE.read_text()
         + f"""

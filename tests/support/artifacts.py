@@ -8,7 +8,7 @@ import zipfile
 from typing import Any
 
 from tests.support.github_payloads import BASE, SHA
-from tests.support.standin import Reply, StandIn
+from tests.support.standin import Recorded, Reply, StandIn
 
 ARTIFACTS = f"{BASE}/actions/artifacts"
 
@@ -62,3 +62,51 @@ def serve_baseline(github: StandIn, event: dict[str, Any], doc: dict[str, Any]) 
         Reply(302, headers={"Location": f"{github.url}/storage/5.zip?sig=s"}),
     )
     github.route("GET", "/storage/5.zip", Reply(body=artifact_zip(doc)), external=True)
+
+
+def serve_runner_baselines(
+    github: StandIn, event: dict[str, Any], docs: dict[str, dict[str, Any]]
+) -> None:
+    """Base-branch runs of several runners, each artifact (`docs`: name -> document) its own;
+    the listing answers the `name` query as GitHub does, so a lookup finds only its runner's."""
+    serve_compare(github, event, "c" * 40)
+    repo_id = event["repository"]["id"]
+    listed = []
+    for n, (name, doc) in enumerate(sorted(docs.items()), start=1):
+        artifact_id = 10 + n
+        listed.append(
+            {
+                "id": artifact_id,
+                "node_id": f"A{artifact_id}",
+                "name": name,
+                "size_in_bytes": 1000,
+                "url": f"{github.url}{ARTIFACTS}/{artifact_id}",
+                "archive_download_url": f"{github.url}{ARTIFACTS}/{artifact_id}/zip",
+                "expired": False,
+                "digest": None,
+                "created_at": "2026-11-20T10:00:00Z",
+                "expires_at": "2027-02-20T10:00:00Z",
+                "updated_at": "2026-11-20T10:00:05Z",
+                "workflow_run": {
+                    "id": 700,
+                    "repository_id": repo_id,
+                    "head_repository_id": repo_id,
+                    "head_branch": event["pull_request"]["base"]["ref"],
+                    "head_sha": "c" * 40,
+                },
+            }
+        )
+        github.route(
+            "GET",
+            f"{ARTIFACTS}/{artifact_id}/zip",
+            Reply(302, headers={"Location": f"{github.url}/storage/{artifact_id}.zip?sig=s"}),
+        )
+        storage = f"/storage/{artifact_id}.zip"
+        github.route("GET", storage, Reply(body=artifact_zip(doc)), external=True)
+
+    def listing(request: Recorded) -> Reply:
+        wanted = request.query.get("name", [None])[0]
+        found = [a for a in listed if wanted is None or a["name"] == wanted]
+        return Reply(json={"total_count": len(found), "artifacts": found})
+
+    github.route("GET", ARTIFACTS, listing)

@@ -161,3 +161,26 @@ def sweep_doc(trials: list[dict[str, Any]]) -> dict[str, Any]:
         server={"runtime": "url", "source": "url", "image": None, "url": "http://x"},
     )
     return _finished(started, scenarios)
+
+
+def runner_doc(
+    factor: float, sha: str, *, cpu_model: str, gpu: str | None, scenario: str = "predict"
+) -> dict[str, Any]:
+    """`two_scenario_doc` as measured on one runner of a matrix: its CPU model and (or no) GPU,
+    the host fingerprint that keeps its runs apart from another runner's."""
+    doc = two_scenario_doc(scenario, factor, 1.0, sha)
+    doc["host"] = dict(doc["host"], cpu_model=cpu_model)
+    if gpu is None:
+        doc["gpu"] = {"available": False, "reason": "no NVIDIA driver on this runner"}
+    else:
+        doc["gpu"] = {
+            "available": True,
+            "reason": None,
+            "count": 1,
+            "name": gpu,
+            "driver_version": "550.54.15",
+            "cuda_driver_version": "12.4",
+            "memory_total_bytes": 80 * 2**30,
+            "gpus": [],
+        }
+    return doc

@@ -140,7 +140,7 @@ def test_reusable_workflow_shape() -> None:
     text = REUSABLE.read_text()
     assert set(re.findall(r"\binputs\.([A-Za-z0-9_-]+)", text)) <= declared
     bench = wf["jobs"]["bench"]
-    assert bench["runs-on"] == "${{ fromJSON(inputs.runs-on) }}"
+    assert bench["runs-on"] == "${{ matrix.runner }}"
     assert bench["needs"] == "guard" and "allowed" in bench["if"]
     group = bench["concurrency"]["group"]
     assert group.startswith("bench-${{ github.workflow }}-${{ github.event.pull_request.number")
@@ -152,7 +152,7 @@ def test_reusable_workflow_shape() -> None:
     uploads = [
         s for s in bench["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@v6")
     ]
-    assert uploads and uploads[0]["with"]["name"] == "${{ inputs.artifact-name }}"
+    assert uploads and uploads[0]["with"]["name"] == "${{ env.ARTIFACT }}"
     assert all(not str(s.get("uses", "")).startswith("./") for s in bench["steps"])
 
 
@@ -173,3 +173,50 @@ def test_caller_templates_use_only_declared_inputs() -> None:
     dispatch = events["full-benchmark.yml"]["workflow_dispatch"]["inputs"]
     assert set(dispatch) == {"profile", "sweep", "trials"}
     assert dispatch["profile"]["default"] == "full"
+
+
+# The first major of actions/download-artifact that runs on node24 (its action.yml at v7:
+# `runs.using: node24`); older majors run on node20, which the runners are retiring.
+DOWNLOAD_ARTIFACT_NODE24 = 7
+
+
+def test_reusable_workflow_runs_a_matrix_over_runners_and_joins_them() -> None:
+    wf = _load(REUSABLE)
+    inputs = _on(wf)["workflow_call"]["inputs"]
+    assert (
+        inputs["runners"]["default"] == "" and inputs["runs-on"]["default"]
+    )  # runs-on still works
+    bench = wf["jobs"]["bench"]
+    matrix = bench["strategy"]["matrix"]["runner"]
+    # runners when given, else a matrix of one: the runs-on runner.
+    assert matrix.startswith("${{ fromJSON(inputs.runners != '' && inputs.runners || ")
+    assert "format('[{0}]', inputs.runs-on)" in matrix
+    assert bench["strategy"]["fail-fast"] is False
+    # Legs of one pull request must not cancel each other: the runner is in the group.
+    assert bench["concurrency"]["group"].endswith("-${{ join(matrix.runner, '-') }}")
+    artifact = bench["env"]["ARTIFACT"]
+    assert "format('{0}-{1}', inputs.artifact-name, join(matrix.runner, '-'))" in artifact
+    step = _bench_step(wf)
+    assert step["with"]["baseline-artifact"] == "${{ env.ARTIFACT }}"  # its own runner's base
+    assert step["with"]["runner"] == "${{ toJSON(matrix.runner) }}"
+    assert step["with"]["comment"].startswith("${{ inputs.runners == '' }}")
+    assert step["with"]["check"] == "${{ inputs.runners == '' }}"
+
+    join = wf["jobs"]["join"]
+    assert join["needs"] == ["guard", "bench"]
+    assert "!cancelled()" in join["if"] and "inputs.runners != ''" in join["if"]
+    assert "needs.guard.outputs.allowed == 'true'" in join["if"]
+    download, joined = join["steps"]
+    uses = str(download["uses"])
+    assert uses.startswith("actions/download-artifact@v")
+    assert int(uses.rsplit("@v", 1)[1]) >= DOWNLOAD_ARTIFACT_NODE24
+    assert download["with"]["pattern"] == "${{ inputs.artifact-name }}-*"
+    assert joined["uses"] == _bench_step(wf)["uses"]
+    assert joined["with"]["mode"] == "join"
+    assert joined["with"]["join-dir"] == download["with"]["path"]
+    assert joined["with"]["runners"] == "${{ inputs.runners }}"
+    assert set(joined["with"]) <= set(INPUT_DEFAULTS)
+    outputs = _on(wf)["workflow_call"]["outputs"]
+    for name, out in outputs.items():
+        assert out["value"] == f"${{{{ jobs.join.outputs.{name} || jobs.bench.outputs.{name} }}}}"
+        assert name in join["outputs"] and name in bench["outputs"]

@@ -110,7 +110,7 @@ def test_image_and_rate_sweep(workspace: Path) -> None:
         ({"config": "../bench.yml"}, "input `config` (INPUT_CONFIG) points outside the workspace"),
         (
             {"mode": "compare"},
-            "input `mode` (INPUT_MODE) must be one of artifact, ab, got 'compare'",
+            "input `mode` (INPUT_MODE) must be one of artifact, ab, join, got 'compare'",
         ),
         ({"mode": "ab"}, "needs exactly one of `base-image` and `base-ref` (neither is set)"),
         ({"mode": "ab", "base_image": "x:1", "base_ref": "base"}, "(both are set)"),
@@ -154,6 +154,31 @@ def test_image_and_rate_sweep(workspace: Path) -> None:
         ),
         ({"trials": "three"}, "got 'three'"),
         ({"sweep": "a,b"}, "input `sweep` (INPUT_SWEEP) must list load levels, got 'a,b'"),
+        ({"mode": "join"}, "input `join-dir` (INPUT_JOIN-DIR) is required with `mode: join`"),
+        ({"join_dir": "j"}, "input `join-dir` (INPUT_JOIN-DIR) is only used with `mode: join`"),
+        ({"runners": '["a"]'}, "input `runners` (INPUT_RUNNERS) is only used with `mode: join`"),
+        (
+            {"mode": "join", "join_dir": "j", "runners": '[["a", "b"'},
+            "input `runners` (INPUT_RUNNERS) is not valid JSON",
+        ),
+        (
+            {"mode": "join", "join_dir": "j", "runners": "[]"},
+            "input `runners` (INPUT_RUNNERS) must be a non-empty list of runners, got []",
+        ),
+        (
+            {"mode": "join", "join_dir": "j", "runners": '[["a", 1]]'},
+            "must be a non-empty list of runners, got [['a', 1]]",
+        ),
+        (
+            {"mode": "join", "join_dir": "j", "runners": '[["a"], "a"]'},
+            "input `runners` (INPUT_RUNNERS) names a runner twice: a",
+        ),
+        (
+            {"mode": "join", "join_dir": "j", "runners": '[["gpu/a100"]]'},
+            "has labels that cannot be part of an artifact name: 'gpu/a100'",
+        ),
+        ({"runner": "[1]"}, "input `runner` (INPUT_RUNNER) must be a runner label or a JSON list"),
+        ({"join_dir": "../j", "mode": "join"}, "input `join-dir` (INPUT_JOIN-DIR) points outside"),
     ],
 )
 def test_each_mistake_has_its_message(
@@ -248,3 +273,29 @@ def test_sequential_and_deciding_input_errors(
     workspace: Path, inputs: dict[str, str], message: str
 ) -> None:
     assert any(message in p for p in _problems(workspace, **inputs)), _problems(workspace, **inputs)
+
+
+def test_join_needs_no_config_and_reads_its_runners(tmp_path: Path) -> None:
+    # The join job has no checkout: no bench.yml, and the download folder may not exist yet.
+    s = read_settings(
+        _env(
+            tmp_path, mode="join", join_dir=".bench-join", runners='[["self-hosted", "a100"], "l4"]'
+        )
+    )
+    assert s.mode == "join" and s.join_dir == (tmp_path / ".bench-join").resolve()
+    assert s.runners == (("self-hosted", "a100"), ("l4",))
+
+
+@pytest.mark.parametrize(
+    ("given", "labels"),
+    [
+        ('[\n  "self-hosted",\n  "a100"\n]', ("self-hosted", "a100")),  # toJSON's layout
+        ('"ubuntu-latest"', ("ubuntu-latest",)),  # toJSON of a single label
+        ("gpu", ("gpu",)),
+        ("", ()),
+    ],
+)
+def test_runner_labels_as_the_workflow_passes_them(
+    workspace: Path, given: str, labels: tuple[str, ...]
+) -> None:
+    assert read_settings(_env(workspace, runner=given)).runner == labels

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from benchaction.config import PROFILES_BUILTIN, load_config, parse_duration, parse_size
-from benchaction.config.model import GpuSpec
+from benchaction.config.model import AUTO_PORT, GpuSpec
 from benchaction.errors import ConfigError
 from tests.support.config_files import Write, only_problem, problems
 from tests.support.paths import EXAMPLES
@@ -43,6 +43,8 @@ def test_example_loads(profile: str | None) -> None:
     assert config.server.process.cwd == EXAMPLE.parent
     assert config.server.resources.memory_bytes == 1024**3
     assert config.server.ready.interval_s == pytest.approx(0.1)
+    assert config.server.port == AUTO_PORT, "the example must run beside anything on 8000"
+    assert config.server.build.keep_images == 3
     predict, health = config.scenarios
     assert predict.method == "POST"
     assert len(predict.payloads) > 0
@@ -55,6 +57,23 @@ def test_example_loads(profile: str | None) -> None:
         assert config.trials == 3
         assert (health.duration_s, health.requests) == (None, 2000)
         assert health.warmup.requests == 100
+
+
+def test_port_auto_and_build_keep_images(write: Write, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    path = write(
+        BASE.replace(
+            "  image: example/model:1\n", "  build: {context: ., keep_images: 1}\n  port: auto\n"
+        )
+    )
+    config = load_config(path)
+    assert config.server.port == AUTO_PORT
+    assert config.server.build is not None and config.server.build.keep_images == 1
+    assert load_config(write(BASE)).server.port == 8000
+    bad = write(BASE.replace("  image: example/model:1\n", "  build: {keep_images: 0}\n"))
+    assert any(
+        "server.build.keep_images: expected an integer >= 1, got 0" in p for p in problems(bad)
+    )
 
 
 def test_builtin_profile_names() -> None:
@@ -264,7 +283,8 @@ def test_https_is_rejected(write: Write) -> None:
             "  runtime: podman\n",
             "server.runtime: expected one of: auto, docker, process; got 'podman'",
         ),
-        ("  port: 70000\n", "server.port: expected an integer from 1 to 65535, got 70000"),
+        ("  port: 70000\n", "server.port: expected an integer from 1 to 65535, or auto, got 70000"),
+        ("  port: any\n", "server.port: expected an integer from 1 to 65535, or auto, got 'any'"),
         ("  gpus: some\n", "server.gpus: expected 'all', a GPU count"),
         ("  env: {A: null}\n", "server.env.A: expected a string, number or boolean, got null"),
         ('  command: "a \'b"\n', "server.command: cannot split the command"),

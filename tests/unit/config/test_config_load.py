@@ -230,6 +230,22 @@ def test_ready_path_default_follows_a_shared_protocol(write: Write) -> None:
     assert load_config(write(given)).server.ready.path == "/ok"
 
 
+def test_openai_default_ready_path_falls_back_to_health_unless_a_path_is_set(
+    write: Write,
+) -> None:
+    write('"Hello"\n', name="prompts.jsonl")
+    implied = load_config(write(OPENAI)).server.ready
+    assert (implied.path, implied.fallback_path) == ("/v1/models", "/health")
+    chosen = OPENAI.replace(
+        'server: {url: "http://127.0.0.1:8000"}',
+        'server: {url: "http://127.0.0.1:8000", ready: {path: /v1/models}}',
+    )
+    assert load_config(write(chosen)).server.ready.fallback_path is None
+    assert load_config(write(KSERVE)).server.ready.fallback_path is None
+    # Where readiness is probed is not part of the setup a comparison checks.
+    assert load_config(write(chosen)).hash() == load_config(write(OPENAI)).hash()
+
+
 def test_hash_covers_the_new_keys_and_stays_stable(write: Write) -> None:
     write('"Hello"\n', name="prompts.jsonl")
     path = write(OPENAI)
@@ -614,7 +630,7 @@ def test_unknown_scenario_key_lists_the_new_keys(write: Write) -> None:
     message = only_problem(write(HEAD + "    protocl: openai\n"))
     assert message == (
         "bench.yml:6: scenarios[0].protocl: unknown key; did you mean 'protocol'? (allowed:"
-        " arrival, check, concurrency, duration, headers, kserve, limits, max_concurrency,"
+        " accuracy, arrival, check, concurrency, duration, headers, kserve, limits, max_concurrency,"
         " method, name, openai, path, payload_order, payloads, protocol, rate, requests, seed,"
         " slo, sweep, timeout, verdict, warmup, workers)"
     )

@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 
+import benchaction.results.schema
+from benchaction.errors import ResultsError
 from benchaction.github.baseline import BaselineResult, Provenance, find_baseline
 from benchaction.github.client import GitHubClient
+from benchaction.results import RESULTS_MIGRATIONS, upgrade_results
 from tests.support.documents import two_scenario_doc
 from tests.support.standin import Reply, StandIn
 
@@ -306,12 +309,13 @@ def test_gives_up_after_three_unusable_candidates(github: StandIn) -> None:
     assert "not valid JSON" in result.reason
 
 
-def test_wrong_schema_version_names_the_version(github: StandIn) -> None:
+def test_newer_schema_version_names_the_bench_action_to_use(github: StandIn) -> None:
     github.route("GET", ARTIFACTS, Reply(json=page(artifact(github, 6))))
-    serve_zip(github, 6, Reply(body=good_zip(schema_version=2)))
+    newer = {"name": "bench-action", "version": "2.3.0"}
+    serve_zip(github, 6, Reply(body=good_zip(schema_version=2, tool=newer)))
     reason = reason_for_no_baseline(github)
-    assert "results schema version 2" in reason
-    assert "reads version 1" in reason
+    assert "written by bench-action 2.3.0 (results schema 2)" in reason
+    assert "reads up to 1; use bench-action >= 2.3.0 to compare with it" in reason
 
 
 def test_schema_violation_is_reported_on_one_line(github: StandIn) -> None:
@@ -338,3 +342,70 @@ def test_storage_answer_errors_are_skipped(github: StandIn, status: int) -> None
     reason = reason_for_no_baseline(github)
     assert f"HTTP {status}" in reason
     assert "SIGNATURE" not in reason
+
+
+# An older, a newer or another tool's results file: migrated, or skipped with the message
+# `load_results` gives for that file.
+
+
+def message_for(doc: Any) -> str:
+    """What reading `doc` as results.json says, on one line."""
+    with pytest.raises(ResultsError) as caught:
+        upgrade_results(doc, source="results.json")
+    return " ".join(str(caught.value).split())
+
+
+def serve_results(github: StandIn, artifact_id: int, doc: Any) -> None:
+    serve_zip(github, artifact_id, Reply(body=zip_of({"results.json": json.dumps(doc)})))
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"},
+        {"machine_info": {}, "commit_info": {}, "benchmarks": [], "datetime": "", "version": "5"},
+        [1, 2, 3],
+    ],
+)
+def test_another_tools_json_is_skipped_with_the_loaders_message(github: StandIn, doc: Any) -> None:
+    github.route("GET", ARTIFACTS, Reply(json=page(artifact(github, 7))))
+    serve_results(github, 7, doc)
+    reason = reason_for_no_baseline(github)
+    expected = message_for(doc)
+    assert expected.startswith("results.json: not a bench-action results document")
+    assert f"skipped artifact 7 from run 700 (commit 000000000000): {expected}" in reason
+    assert "None" not in reason
+
+
+def test_a_newer_artifact_is_passed_over_for_an_older_usable_one(github: StandIn) -> None:
+    github.route("GET", ARTIFACTS, Reply(json=page(artifact(github, 9), artifact(github, 8))))
+    newer = results_doc(schema_version=2, tool={"name": "bench-action", "version": "2.3.0"})
+    serve_results(github, 9, newer)
+    serve_results(github, 8, results_doc())
+    result = lookup(github)
+    assert result.document == results_doc()
+    assert result.provenance is not None and result.provenance.artifact_id == 8
+    assert result.skipped == (
+        f"artifact 9 from run 900 (commit 000000000000): {message_for(newer)}",
+    )
+
+
+def test_an_older_artifact_is_migrated_by_a_registered_step(
+    github: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def migrate_v0_to_v1(doc: dict[str, Any]) -> dict[str, Any]:
+        doc["scenarios"] = doc.pop("scenario_results")
+        return doc
+
+    monkeypatch.setattr(
+        benchaction.results.schema,
+        "RESULTS_MIGRATIONS",
+        RESULTS_MIGRATIONS.with_step(0, migrate_v0_to_v1),
+    )
+    old = copy.deepcopy(results_doc(schema_version=0))
+    old["scenario_results"] = old.pop("scenarios")
+    github.route("GET", ARTIFACTS, Reply(json=page(artifact(github, 5))))
+    serve_results(github, 5, old)
+    result = lookup(github)
+    assert result.reason is None
+    assert result.document == results_doc()

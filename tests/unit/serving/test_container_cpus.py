@@ -26,7 +26,7 @@ def _options(spec: ServerSpec, cpus: tuple[int, ...] | None) -> dict[str, Any]:
     client = _Client()
     lines: list[str] = []
     runtime = DockerRuntime(spec, client=client, run_id="r", log=lines.append, cpus=cpus)  # type: ignore[arg-type]
-    runtime._run("sha256:image", "benchaction-test-1")
+    runtime._run("sha256:image", "benchaction-test-1", spec.port)
     return {**client.containers.calls[0], "log": lines}
 
 
