@@ -95,11 +95,12 @@ def _run_config(config: Config, args: argparse.Namespace) -> RunOutcome:
 
 
 def _config_path(given: str | None) -> str:
-    """The config to read; a missing default bench.yml says how to get one, or to go without."""
+    """The config to read; a missing one says how to get one, or how to go without."""
     path = given or DEFAULT_CONFIG
-    if given is None and not Path(path).is_file():
+    if not Path(path).exists():
+        where = f" in {Path.cwd()}" if given is None else ""
         raise UsageError(
-            f"{path}: file not found in {Path.cwd()}; write a starter with `benchaction init` "
+            f"{path}: file not found{where}; write a starter with `benchaction init` "
             "(next to your Dockerfile), pass -c PATH, or benchmark a server that is already "
             "running with `benchaction run --url http://HOST:PORT/PATH`"
         )
@@ -127,7 +128,7 @@ def _find_demo_config() -> Path:
     for base in (Path.cwd(), Path(__file__).resolve().parents[1]):
         if (base / DEMO_CONFIG).is_file():
             return base / DEMO_CONFIG
-    raise BenchActionError(
+    raise UsageError(
         f"the bundled example {DEMO_CONFIG} was not found here or next to the installed package; "
         "run `benchaction demo` from a checkout of the bench-action repository"
     )

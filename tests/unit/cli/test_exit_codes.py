@@ -77,7 +77,7 @@ def test_a_missing_bench_yml_hints_at_init_and_url(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    for argv in (["run"], ["validate"]):
+    for argv in (["run"], ["validate"], ["validate", "-c", "elsewhere/bench.yml"]):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert "bench.yml: file not found" in err
