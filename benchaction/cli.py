@@ -1,46 +1,41 @@
-"""`benchaction run | demo | compare | report | validate | history | gpu-monitor`: the outside world (argv, signals, files) turned into calls."""
+"""`benchaction run | init | validate | demo | compare | report | history | gpu-monitor`: the outside
+world (argv, signals, files, the environment) turned into calls; subcommand groups live in commands/."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchaction import __version__
-from benchaction.config import RUNTIMES, Config, load_config
+from benchaction.commands.compare import add_compare_parsers
+from benchaction.commands.history import add_history_parser
+from benchaction.commands.init import add_init_parser
+from benchaction.commands.monitor import add_monitor_parser
+from benchaction.commands.parser import Parser
+from benchaction.commands.url_config import URL_ONLY, add_url_options, url_config
+from benchaction.config import RUNTIMES, load_config
 from benchaction.errors import (
     BenchActionError,
-    ConfigError,
     ExitCode,
     ServingError,
+    UsageError,
     cancel_on_signals,
+    error_text,
     exit_code,
 )
-from benchaction.flow.history import add_run, build_dashboard, write_changes
-from benchaction.flow.measure import RunOptions, RunOutcome, new_run_id, run_benchmark
-from benchaction.flow.verdict import Baseline, judge
-from benchaction.history import RunLinks
-from benchaction.progress import ProgressDisplay
-from benchaction.report import render_comparison, render_markdown
-from benchaction.results import load_results, metric_by_name
-from benchaction.stats import (
-    FAIL_ON,
-    PRIMARY_METRICS,
-    StatsSettings,
-    parse_gate,
-    parse_metrics,
-    parse_share,
-)
-from benchaction.telemetry import run_monitor, stop_on_eof
+
+if TYPE_CHECKING:  # the flow loads numpy, scipy and the engine: imported when a command runs
+    from benchaction.config import Config
+    from benchaction.flow.measure import RunOutcome
 
 __all__ = ["main"]
 
 DEMO_CONFIG = Path("examples") / "numpy-mlp" / "bench.yml"
+DEFAULT_CONFIG = "bench.yml"
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -62,6 +57,8 @@ def _usable_cpus() -> tuple[int, ...] | None:
 
 
 def _finish(outcome: RunOutcome, output_dir: Path, *, quiet: bool) -> int:
+    from benchaction.report import render_markdown
+
     report = render_markdown(outcome.document)
     report_path = output_dir / "report.md"
     report_path.write_text(report, encoding="utf-8")
@@ -71,7 +68,7 @@ def _finish(outcome: RunOutcome, output_dir: Path, *, quiet: bool) -> int:
     if outcome.error is None:
         return ExitCode.OK
     if isinstance(outcome.error, KeyboardInterrupt):
-        print(f"interrupted: {outcome.error or 'SIGINT'}; partial results kept", file=sys.stderr)
+        print(f"interrupted: {error_text(outcome.error)}; partial results kept", file=sys.stderr)
         return ExitCode.INTERRUPTED
     print(f"error: {outcome.error}", file=sys.stderr)
     if not isinstance(outcome.error, BenchActionError):
@@ -80,6 +77,9 @@ def _finish(outcome: RunOutcome, output_dir: Path, *, quiet: bool) -> int:
 
 
 def _run_config(config: Config, args: argparse.Namespace) -> RunOutcome:
+    from benchaction.flow.measure import RunOptions, new_run_id, run_benchmark
+    from benchaction.progress import ProgressDisplay
+
     display = ProgressDisplay()
     options = RunOptions(
         output_dir=Path(args.output),
@@ -94,8 +94,33 @@ def _run_config(config: Config, args: argparse.Namespace) -> RunOutcome:
     return run_benchmark(config, options, display)
 
 
+def _config_path(given: str | None) -> str:
+    """The config to read; a missing one says how to get one, or how to go without."""
+    path = given or DEFAULT_CONFIG
+    if not Path(path).exists():
+        where = f" in {Path.cwd()}" if given is None else ""
+        raise UsageError(
+            f"{path}: file not found{where}; write a starter with `benchaction init` "
+            "(next to your Dockerfile), pass -c PATH, or benchmark a server that is already "
+            "running with `benchaction run --url http://HOST:PORT/PATH`"
+        )
+    return path
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    config = load_config(args.config, profile=args.profile, overrides=_overrides(args))
+    if args.url is None:
+        if given := [f"--{k.replace('_', '-')}" for k in URL_ONLY if getattr(args, k) is not None]:
+            raise UsageError(f"{', '.join(given)}: only with --url (a server already running)")
+        config = load_config(
+            _config_path(args.config), profile=args.profile, overrides=_overrides(args)
+        )
+    elif args.config is not None or args.profile is not None or args.runtime is not None:
+        raise UsageError(
+            "--url benchmarks a running server without a config: drop -c, --profile and "
+            "--runtime, or drop --url"
+        )
+    else:
+        config = url_config(args, _overrides(args))
     return _finish(_run_config(config, args), Path(args.output), quiet=args.quiet)
 
 
@@ -103,7 +128,7 @@ def _find_demo_config() -> Path:
     for base in (Path.cwd(), Path(__file__).resolve().parents[1]):
         if (base / DEMO_CONFIG).is_file():
             return base / DEMO_CONFIG
-    raise BenchActionError(
+    raise UsageError(
         f"the bundled example {DEMO_CONFIG} was not found here or next to the installed package; "
         "run `benchaction demo` from a checkout of the bench-action repository"
     )
@@ -138,246 +163,79 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _finish(outcome, Path(args.output), quiet=args.quiet)
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    sys.stdout.write(render_markdown(load_results(args.results)))
-    return ExitCode.OK
-
-
-def _share(flag: str, text: str) -> float:
-    try:
-        return parse_share(text)
-    except ValueError as exc:
-        raise ConfigError([f"{flag}: {exc}"]) from None
-
-
-def _stats_settings(args: argparse.Namespace) -> StatsSettings:
-    thresholds: dict[str, float] = {}
-    for item in args.threshold_for or []:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError([f"--threshold-for {item!r}: expected METRIC=FRACTION"])
-        try:
-            metric_by_name(name.strip())
-        except KeyError as exc:
-            raise ConfigError(
-                [
-                    f"--threshold-for {item!r}: expected METRIC=FRACTION, e.g. latency_p99_ms=0.1 ({exc})"
-                ]
-            ) from None
-        thresholds[name.strip()] = _share(f"--threshold-for {item!r}", value)
-    return StatsSettings(
-        alpha=_share("--alpha", args.alpha),
-        threshold=_share("--threshold", args.threshold),
-        thresholds=thresholds,
-        min_trials=args.min_trials,
-        fail_on=args.fail_on,
-        allow_fingerprint_mismatch=args.allow_fingerprint_mismatch,
-        gates=tuple(parse_gate(g) for g in args.gate or []),
-        primary=_deciding(args.deciding) if args.deciding else PRIMARY_METRICS,
-    )
-
-
-def _deciding(items: list[str]) -> tuple[str, ...]:
-    try:
-        return parse_metrics(",".join(items))
-    except ValueError as exc:
-        raise ConfigError([f"--deciding {exc}"]) from None
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    settings = _stats_settings(args)
-    base, head = load_results(args.base), load_results(args.head)
-    verdict = judge(head, Baseline(base, {"note": f"file {args.base}"}), settings)
-    comparison = verdict.comparison
-    sys.stdout.write(render_comparison(comparison, base, head))
-    if args.json:
-        Path(args.json).write_text(json.dumps(comparison.to_json(), indent=1) + "\n")
-    return ExitCode.FAILED if comparison.failed else ExitCode.OK
-
-
 def cmd_validate(args: argparse.Namespace) -> int:
-    config = load_config(args.config, profile=args.profile)
-    print(
-        f"{args.config}: valid; {len(config.scenarios)} scenario(s), {config.trials} trial(s), "
-        f"config {config.hash()[:19]}"
+    from benchaction.commands.plan import describe_plan
+
+    path = _config_path(args.config)
+    sys.stdout.write(describe_plan(load_config(path, profile=args.profile), path))
+    return ExitCode.OK
+
+
+def _run_options(sp: argparse.ArgumentParser) -> None:
+    """The flags `run` and `demo` share."""
+    sp.add_argument(
+        "--profile", help="profile from the config to apply: pr, full or your own (default: none)"
     )
-    return ExitCode.OK
-
-
-def cmd_history_add(args: argparse.Namespace) -> int:
-    if args.max_runs < 1:
-        raise ConfigError([f"--max-runs {args.max_runs}: keep at least 1 run"])
-    links: RunLinks = {}
-    if args.key:
-        links["key"] = args.key
-    if args.url:
-        links["url"] = args.url
-    note = add_run(Path(args.results), Path(args.store), max_runs=args.max_runs, links=links)
-    for line in note.notes:
-        print(f"note: {line}", file=sys.stderr)
-    print(note.line(args.store))
-    return ExitCode.OK
-
-
-def cmd_history_build(args: argparse.Namespace) -> int:
-    index = build_dashboard(Path(args.store), Path(args.output), title=args.title)
-    print(f"dashboard: {index}")
-    return ExitCode.OK
-
-
-def cmd_history_changes(args: argparse.Namespace) -> int:
-    data = write_changes(Path(args.store), Path(args.json))
-    for config in data["configs"]:
-        print(f"{config['config']}: {config['runs']} run(s), {len(config['changes'])} change(s)")
-        if config["note"]:
-            print(f"  note: {config['note']}")
-        for change in config["changes"]:
-            print(f"  {change['date'][:10]} {change['scenario']}: {change['text']}")
-    return ExitCode.OK
-
-
-def _history_parser(sub: Any) -> None:
-    hist = sub.add_parser("history", help="keep main's runs, find change points, build a dashboard")
-    hsub = hist.add_subparsers(dest="history_command", required=True)
-    store_help = "folder of history files, one <config>.json each"
-    add = hsub.add_parser("add", help="add a results.json to the store (the same run only once)")
-    add.add_argument("results", help="a complete results.json")
-    add.add_argument("--store", required=True, help=store_help)
-    add.add_argument(
-        "--max-runs", type=int, default=500, help="keep at most this many runs (default 500)"
+    sp.add_argument("--trials", type=int, help="number of trials (default: the config's)")
+    sp.add_argument("--runtime", choices=RUNTIMES, help="server.runtime (default: the config's)")
+    sp.add_argument(
+        "--isolation",
+        choices=("auto", "off"),
+        help="CPU sets for server and load (default: the config's, else auto)",
     )
-    add.add_argument("--key", help="the run's key (default: derived from the results)")
-    add.add_argument("--url", help="link to the run, shown on the dashboard")
-    add.set_defaults(func=cmd_history_add)
-    build = hsub.add_parser("build", help="write the static dashboard (index.html and its data)")
-    build.add_argument("--store", required=True, help=store_help)
-    build.add_argument("-o", "--output", required=True, help="folder for the site")
-    build.add_argument("--title", default="bench-action history", help="the page title")
-    build.set_defaults(func=cmd_history_build)
-    changes = hsub.add_parser("changes", help="find change points (E-divisive means) per series")
-    changes.add_argument("--store", required=True, help=store_help)
-    changes.add_argument("--json", required=True, metavar="OUT", help="write the changes here")
-    changes.set_defaults(func=cmd_history_changes)
+    sp.add_argument(
+        "-o", "--output", default="bench-results", help="folder for results.json and report.md"
+    )
+    sp.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="do not print the report to stdout (default: print it)",
+    )
 
 
-def cmd_gpu_monitor(args: argparse.Namespace) -> int:
-    """Stream GPU samples as JSON lines to stdout until stdin closes, a signal, or --max-seconds."""
-    if args.rate <= 0 or (args.max_seconds is not None and args.max_seconds <= 0):
-        raise ConfigError(["gpu-monitor: --rate and --max-seconds must be positive"])
-    gpus = [g.strip() for g in (args.gpus or "").split(",") if g.strip()] or None
-    stop = threading.Event()
-    stop_on_eof(sys.stdin.buffer, stop)
-    try:
-        return run_monitor(
-            sys.stdout.buffer,
-            rate_hz=args.rate,
-            max_seconds=args.max_seconds,
-            gpus=gpus,
-            stop=stop,
-        )
-    except KeyboardInterrupt:
-        return ExitCode.OK  # run_monitor has said goodbye on the way out
-    finally:
-        try:
-            sys.stdout.flush()
-        except (OSError, ValueError):
-            # The reader went away: send what is left to /dev/null so exit stays quiet.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+_DESCRIPTION = (
+    "Benchmark an ML model's inference server, compare two runs, and gate on regressions."
+)
+_EPILOG = """exit codes (the action's too): 0 passed; 1 a regression, a failed gate, or the
+benchmark failed; 2 usage or bad input (bench.yml, a flag, a broken or foreign results or
+history file); 130 interrupted (SIGINT, SIGTERM), partial results kept"""
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="benchaction", description=__doc__)
+    p = Parser(prog="benchaction", description=_DESCRIPTION, epilog=_EPILOG)
     p.add_argument("--version", action="version", version=f"bench-action {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def run_options(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument(
-            "--profile", help="profile from the config to apply (pr, full, or your own)"
-        )
-        sp.add_argument("--trials", type=int, help="override the number of trials")
-        sp.add_argument("--runtime", choices=RUNTIMES, help="override server.runtime")
-        sp.add_argument(
-            "--isolation", choices=("auto", "off"), help="override isolation (CPU sets)"
-        )
-        sp.add_argument(
-            "-o", "--output", default="bench-results", help="folder for results.json and report.md"
-        )
-        sp.add_argument(
-            "-q", "--quiet", action="store_true", help="do not print the report to stdout"
-        )
-
-    run = sub.add_parser("run", help="benchmark the server a bench.yml describes")
-    run.add_argument(
-        "-c", "--config", default="bench.yml", help="path to bench.yml (default: ./bench.yml)"
+    run = sub.add_parser(
+        "run", help="benchmark the server a bench.yml describes, or one at --url", epilog=_EPILOG
     )
-    run_options(run)
+    run.add_argument("-c", "--config", help=f"path to the config (default: ./{DEFAULT_CONFIG})")
+    _run_options(run)
+    add_url_options(run)
     run.set_defaults(func=cmd_run)
 
-    demo = sub.add_parser("demo", help="benchmark the bundled numpy MLP example end to end")
-    run_options(demo)
-    demo.set_defaults(func=cmd_demo)
+    add_init_parser(sub)
 
-    rep = sub.add_parser("report", help="print the markdown report of a results.json")
-    rep.add_argument("results")
-    rep.set_defaults(func=cmd_report)
-
-    cmp_ = sub.add_parser(
-        "compare", help="compare two results.json files; exit 1 when the gate fails"
+    val = sub.add_parser(
+        "validate", help="check a bench.yml and print its plan: load, trials, estimated time"
     )
-    cmp_.add_argument("base", help="the baseline results.json")
-    cmp_.add_argument("head", help="the results.json to judge")
-    cmp_.add_argument(
-        "--threshold", default="0.05", help="practical threshold, 0.05 or 5%% (default 5 %%)"
-    )
-    cmp_.add_argument(
-        "--threshold-for", action="append", metavar="METRIC=FRACTION", help="per-metric threshold"
-    )
-    cmp_.add_argument(
-        "--alpha", default="0.05", help="significance after FDR control (default 0.05)"
-    )
-    cmp_.add_argument(
-        "--min-trials", type=int, default=3, help="fewer valid trials a side: inconclusive"
-    )
-    cmp_.add_argument("--fail-on", choices=FAIL_ON, default="regression")
-    cmp_.add_argument(
-        "--deciding",
-        action="append",
-        metavar="METRIC[,METRIC]",
-        help="metrics that decide the verdict (default throughput_rps,latency_p50_ms,error_rate)",
-    )
-    cmp_.add_argument(
-        "--gate",
-        action="append",
-        metavar="[SCENARIO:]METRIC<=VALUE",
-        help="absolute limit on the head",
-    )
-    cmp_.add_argument(
-        "--allow-fingerprint-mismatch",
-        action="store_true",
-        help="let a regression stand across setups",
-    )
-    cmp_.add_argument("--json", metavar="PATH", help="also write the verdicts as JSON")
-    cmp_.set_defaults(func=cmd_compare)
-
-    val = sub.add_parser("validate", help="check a bench.yml and print what it would run")
-    val.add_argument("-c", "--config", default="bench.yml")
-    val.add_argument("--profile")
+    val.add_argument("-c", "--config", help=f"path to the config (default: ./{DEFAULT_CONFIG})")
+    val.add_argument("--profile", help="profile to apply before checking (default: none)")
     val.set_defaults(func=cmd_validate)
 
-    _history_parser(sub)
+    demo = sub.add_parser("demo", help="benchmark the bundled numpy MLP example end to end")
+    _run_options(demo)
+    demo.set_defaults(func=cmd_demo)
 
-    mon = sub.add_parser(
-        "gpu-monitor", help="stream GPU samples (NVML) to stdout as JSON lines, for the action"
-    )
-    mon.add_argument("--rate", type=float, default=10.0, help="samples per second (default 10)")
-    mon.add_argument("--max-seconds", type=float, help="stop after this long (default: 24 h)")
-    mon.add_argument("--gpus", help="GPU indexes or UUIDs, comma-separated (default: all visible)")
-    mon.set_defaults(func=cmd_gpu_monitor)
+    add_compare_parsers(sub)
+    add_history_parser(sub)
+    add_monitor_parser(sub)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `benchaction` console script."""
+    """Entry point of the `benchaction` console script; returns the exit code (errors.ExitCode)."""
     args = _parser().parse_args(argv)
     try:
         with cancel_on_signals():
@@ -386,8 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BenchActionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exit_code(exc)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"interrupted: {error_text(exc)}", file=sys.stderr)
         return ExitCode.INTERRUPTED
 
 

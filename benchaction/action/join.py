@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 
 from benchaction.action.settings import ActionSettings
-from benchaction.errors import BenchActionError, ExitCode
+from benchaction.errors import BenchActionError, ExitCode, exit_code
 from benchaction.flow.join import join_legs, read_legs, runner_key
 from benchaction.flow.verdict import Channels, GitHubTarget, failure, publish
 from benchaction.github import GitHubClient, GitHubError, commands
@@ -60,7 +60,7 @@ def run_join(settings: ActionSettings) -> ExitCode:
             publish(texts, channels, _log)
         except GitHubError as err:
             _log(f"could not publish the failure to GitHub: {err}")
-        return ExitCode.FAILED
+        return exit_code(exc)  # a broken or missing leg file is bad input: 2
     try:
         with commands.group("Publish to GitHub") if target else contextlib.nullcontext():
             published = publish(joined.texts, channels, _log)

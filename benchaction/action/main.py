@@ -30,6 +30,7 @@ from benchaction.errors import (
     ExitCode,
     ServingError,
     cancel_on_signals,
+    exit_code,
 )
 from benchaction.flow.ab import base_config, run_ab
 from benchaction.flow.join import write_leg
@@ -375,7 +376,7 @@ class _Run:
             return self.verdict(head, base)
         except BenchActionError as exc:
             self.fail("the benchmark failed", exc, None, name)
-            return ExitCode.FAILED
+            return exit_code(exc)  # a broken results or history file is bad input: 2
 
 
 def run_action(

@@ -6,9 +6,22 @@ their sections.
 """
 
 from benchaction.config import model
-from benchaction.config.load import PROFILES_BUILTIN, load_config, parse_duration, parse_size
+from benchaction.config.load import (
+    PROFILES_BUILTIN,
+    config_from_mapping,
+    load_config,
+    parse_duration,
+    parse_size,
+)
 from benchaction.config.model import *  # noqa: F403 - the model is the package's vocabulary
 from benchaction.config.naming import config_name
 
-__all__ = ["PROFILES_BUILTIN", "config_name", "load_config", "parse_duration", "parse_size"]
+__all__ = [
+    "PROFILES_BUILTIN",
+    "config_from_mapping",
+    "config_name",
+    "load_config",
+    "parse_duration",
+    "parse_size",
+]
 __all__ += model.__all__

@@ -21,7 +21,7 @@ from benchaction.config.model import Config, Isolation, Scenario, ServerSpec
 from benchaction.config.naming import default_name
 from benchaction.errors import ConfigError
 
-__all__ = ["PROFILES_BUILTIN", "load_config", "parse_duration", "parse_size"]
+__all__ = ["PROFILES_BUILTIN", "config_from_mapping", "load_config", "parse_duration", "parse_size"]
 
 PROFILES_BUILTIN = ("pr", "full")
 """Profile names always accepted by --profile, even when the file does not define them."""
@@ -57,10 +57,10 @@ _REPLACES: dict[KeyPath, dict[str, tuple[str, ...]]] = {
 Lines = dict[KeyPath, int | None]
 
 
-def parse_duration(value: object, *, where: str) -> float:
+def parse_duration(value: object, *, where: str, positive: bool = True) -> float:
     """Seconds from a number or a string like 250ms, 1.5s, 2m; `where` prefixes errors."""
     try:
-        return fields.duration(value)
+        return fields.duration(value, positive=positive)
     except FieldError as exc:
         raise ConfigError([f"{where}: {exc}"]) from None
 
@@ -82,6 +82,34 @@ def load_config(
     """Load and validate a bench.yml, with profile `profile` and then `overrides` merged in."""
     source, file = str(path), Path(path).resolve()
     data, lines, duplicates = _read_yaml(Path(path), source)
+    return _checked(data, source, lines, duplicates, file, profile, overrides)
+
+
+def config_from_mapping(
+    data: Mapping[str, Any],
+    *,
+    source: str,
+    file: Path,
+    profile: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Check a bench.yml's content built in code (from CLI flags, say); `source` names it in errors.
+
+    `file` stands for the config file: relative paths in `data` start from its folder.
+    """
+    return _checked(data, source, {}, [], file.resolve(), profile, overrides)
+
+
+def _checked(
+    data: Any,
+    source: str,
+    lines: Lines,
+    duplicates: list[str],
+    file: Path,
+    profile: str | None,
+    overrides: Mapping[str, Any] | None,
+) -> Config:
+    """The checks and merges shared by a file and a mapping."""
     ck = Checker(source, lines)
     ck.problems.extend(duplicates)
     if not isinstance(data, Mapping):

@@ -26,6 +26,7 @@ from benchaction.engine import (
     warm_until_steady,
     warmup_record,
 )
+from benchaction.errors import error_text
 from benchaction.flow.accuracy import score_scenarios
 from benchaction.flow.sweep import Point, saturation, sweep_points
 from benchaction.hostinfo import git_info, host_fingerprint
@@ -390,7 +391,7 @@ def run_benchmark(
     except BaseException as exc:  # KeyboardInterrupt and SystemExit too: write what we have
         error = exc
         doc["status"] = "partial"
-        doc["error"] = str(exc) or type(exc).__name__
+        doc["error"] = error_text(exc)  # a bare Ctrl-C is stored as "cancelled (SIGINT)"
     finally:
         write_results(doc, results_path)
     return RunOutcome(doc, results_path, error)

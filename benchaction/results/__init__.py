@@ -5,6 +5,11 @@ read (`migrations`); `metrics` names each compared metric once, with its directi
 report and outputs alike.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from benchaction.results.accuracy import (
     ACCURACY_LABELS,
     FLAG_METRICS,
@@ -44,13 +49,35 @@ from benchaction.results.metrics import (
     trial_values,
 )
 from benchaction.results.migrations import RESULTS_MIGRATIONS, Migrations, Step
-from benchaction.results.schema import (
-    load_results,
-    results_schema,
-    upgrade_results,
-    validate_results,
-    write_results,
-)
+
+if TYPE_CHECKING:
+    from benchaction.results.schema import (
+        load_results,
+        results_schema,
+        upgrade_results,
+        validate_results,
+        write_results,
+    )
+
+# Schema I/O loads jsonschema (a fifth of a second): imported when first used, so a command that
+# only names metrics (`benchaction validate`, `--help`) starts without it.
+_LAZY = {
+    "load_results": "schema",
+    "results_schema": "schema",
+    "upgrade_results": "schema",
+    "validate_results": "schema",
+    "write_results": "schema",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a lazily exported name's module on first use (PEP 562)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ACCURACY_LABELS",

@@ -8,8 +8,6 @@ import base64
 from collections.abc import Sequence
 from typing import Any, NotRequired, TypedDict
 
-import numpy as np
-
 __all__ = [
     "ACCURACY_LABELS",
     "FLAG_METRICS",
@@ -76,12 +74,16 @@ def is_accuracy_metric(name: str) -> bool:
 
 def pack_flags(flags: Sequence[bool]) -> str:
     """Right-or-wrong per example as base64 of packed bits (8 examples a byte, first bit first)."""
+    import numpy as np  # here: the names above are read by commands that start without numpy
+
     bits = np.packbits(np.asarray(flags, dtype=bool))
     return base64.b64encode(bits.tobytes()).decode("ascii")
 
 
 def unpack_flags(text: str, n: int) -> list[bool]:
     """The `n` flags `pack_flags` packed."""
+    import numpy as np
+
     raw = np.frombuffer(base64.b64decode(text.encode("ascii"), validate=True), dtype=np.uint8)
     bits = np.unpackbits(raw)[:n]
     if bits.size != n:

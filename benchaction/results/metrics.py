@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from benchaction.histogram import LogHistogram
 from benchaction.results.document import ResultsDocument, ScenarioResults, Trial
 
 __all__ = [
@@ -84,6 +83,8 @@ def _histogram_percentile(p: float, *path: str) -> Callable[[Record], float | No
             hist = hist.get(key) if isinstance(hist, Mapping) else None
         if not hist or not hist.get("count"):
             return None
+        from benchaction.histogram import LogHistogram  # numpy: only when a histogram is read
+
         return LogHistogram.from_json(hist).percentile_ns(p) / 1e6
 
     return read

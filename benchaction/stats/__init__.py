@@ -1,31 +1,11 @@
 """Comparing base and head: per-trial statistics, FDR control, verdicts and gates; change points
 in a main-branch history."""
 
-from benchaction.stats.changepoints import CHANGE_POINTS_MIN_LENGTH, ChangePoint, change_points
-from benchaction.stats.compare import (
-    SERVER_ROWS,
-    MetricComparison,
-    ScenarioVerdict,
-    Verdict,
-    compare_metric_sets,
-    compare_scenarios,
-)
-from benchaction.stats.estimate import (
-    Change,
-    center,
-    estimate_change,
-    side_center,
-    trials_needed,
-    trials_to_resolve,
-)
-from benchaction.stats.fdr import bh_adjust
-from benchaction.stats.overall import (
-    Comparison,
-    GateResult,
-    compare_documents,
-    fingerprint_differences,
-    overall_verdict,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from benchaction.stats.settings import (
     FAIL_ON,
     PRIMARY_METRICS,
@@ -35,6 +15,75 @@ from benchaction.stats.settings import (
     parse_metrics,
     parse_share,
 )
+
+if TYPE_CHECKING:
+    from benchaction.stats.changepoints import (
+        CHANGE_POINTS_MIN_LENGTH,
+        ChangePoint,
+        change_points,
+    )
+    from benchaction.stats.compare import (
+        SERVER_ROWS,
+        MetricComparison,
+        ScenarioVerdict,
+        Verdict,
+        compare_metric_sets,
+        compare_scenarios,
+    )
+    from benchaction.stats.estimate import (
+        Change,
+        center,
+        estimate_change,
+        side_center,
+        trials_needed,
+        trials_to_resolve,
+    )
+    from benchaction.stats.fdr import (
+        bh_adjust,
+    )
+    from benchaction.stats.overall import (
+        Comparison,
+        GateResult,
+        compare_documents,
+        fingerprint_differences,
+        overall_verdict,
+    )
+
+# The computing modules load scipy (most of a second): imported when first used, so the CLI's
+# parser and `validate` (which need only the settings) start without it.
+_LAZY = {
+    "CHANGE_POINTS_MIN_LENGTH": "changepoints",
+    "ChangePoint": "changepoints",
+    "change_points": "changepoints",
+    "SERVER_ROWS": "compare",
+    "MetricComparison": "compare",
+    "ScenarioVerdict": "compare",
+    "Verdict": "compare",
+    "compare_metric_sets": "compare",
+    "compare_scenarios": "compare",
+    "Change": "estimate",
+    "center": "estimate",
+    "estimate_change": "estimate",
+    "side_center": "estimate",
+    "trials_needed": "estimate",
+    "trials_to_resolve": "estimate",
+    "bh_adjust": "fdr",
+    "Comparison": "overall",
+    "GateResult": "overall",
+    "compare_documents": "overall",
+    "fingerprint_differences": "overall",
+    "overall_verdict": "overall",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a lazily exported name's module on first use (PEP 562)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CHANGE_POINTS_MIN_LENGTH",

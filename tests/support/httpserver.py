@@ -41,6 +41,7 @@ class CountingServer:
         self.bodies: list[bytes] = []
         self.by_status: dict[int, int] = {}
         self.methods: dict[str, int] = {}
+        self.paths: dict[str, int] = {}  # request target (path and query) -> requests
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
@@ -78,8 +79,10 @@ class CountingServer:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
-                method = lines[0].split(" ", 1)[0]
+                method, _, rest = lines[0].partition(" ")
                 self.methods[method] = self.methods.get(method, 0) + 1
+                target = rest.split(" ", 1)[0]
+                self.paths[target] = self.paths.get(target, 0) + 1
                 length = 0
                 for line in lines[1:]:
                     if line.lower().startswith("content-length:"):

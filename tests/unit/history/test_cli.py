@@ -55,7 +55,7 @@ def test_an_unfinished_run_is_refused_and_the_store_is_untouched(
     main(["history", "add", str(_results(tmp_path, 1)), "--store", str(store)])
     before = (store / "numpy-mlp.json").read_text()
     partial = _results(tmp_path, 2, status="partial", error="ServingError: crashed")
-    assert main(["history", "add", str(partial), "--store", str(store)]) == 1
+    assert main(["history", "add", str(partial), "--store", str(store)]) == 2  # bad input
     assert "did not finish" in capsys.readouterr().err
     assert (store / "numpy-mlp.json").read_text() == before
 
@@ -66,7 +66,7 @@ def test_a_foreign_store_file_is_refused_and_kept(
     store = tmp_path / "store"
     store.mkdir()
     (store / "numpy-mlp.json").write_text('{"benchmarks": []}')
-    assert main(["history", "add", str(_results(tmp_path, 1)), "--store", str(store)]) == 1
+    assert main(["history", "add", str(_results(tmp_path, 1)), "--store", str(store)]) == 2
     assert "not a bench-action history file" in capsys.readouterr().err
     assert (store / "numpy-mlp.json").read_text() == '{"benchmarks": []}'
 
@@ -95,10 +95,10 @@ def test_changes_on_an_empty_or_missing_store_says_how_to_start(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "c.json"
-    assert main(["history", "changes", "--store", str(tmp_path / "none"), "--json", str(out)]) == 1
+    assert main(["history", "changes", "--store", str(tmp_path / "none"), "--json", str(out)]) == 2
     assert "no such history store" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
-    assert main(["history", "changes", "--store", str(tmp_path / "empty"), "--json", str(out)]) == 1
+    assert main(["history", "changes", "--store", str(tmp_path / "empty"), "--json", str(out)]) == 2
     assert "add a run with `history add`" in capsys.readouterr().err
 
 

@@ -202,5 +202,5 @@ def test_the_cli_prints_the_message_and_fails(
 ) -> None:
     path = tmp_path / "results.json"
     path.write_text(json.dumps(GITHUB_ERROR))
-    assert main(["report", str(path)]) == 1
+    assert main(["report", str(path)]) == 2  # a foreign file is bad input (errors.ExitCode)
     assert f"error: {path}: not a bench-action results document" in capsys.readouterr().err
