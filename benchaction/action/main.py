@@ -37,12 +37,12 @@ from benchaction.flow.join import write_leg
 from benchaction.flow.main_history import MainHistory
 from benchaction.flow.measure import RunOptions, new_run_id, run_benchmark
 from benchaction.flow.sequential import Sequential, add_head_trials
+from benchaction.flow.stored_base import StoredBase
 from benchaction.flow.verdict import (
     Baseline,
     Channels,
     Verdict,
     failure,
-    github_baseline,
     judge,
     publish,
 )
@@ -82,8 +82,6 @@ class _Run:
         self.started = time.time()
         self.told: dict[str, str] = {}  # the outputs the texts gave; written when the run ends
         self.stats = settings.stats  # with the looks of sequential trials, once configs are read
-        self._baseline: Baseline | None = None
-        self._found_artifact: Baseline | None = None
         self.history: MainHistory | None = None
         self.environment = environment
         self.placement = placement
@@ -99,6 +97,14 @@ class _Run:
                 artifact_name=settings.publish.artifact_name,
                 log=_log,
             )
+        self.bases = StoredBase(
+            self.target,
+            self.history,
+            artifact_name=settings.publish.artifact_name,
+            deciding=settings.stats.primary,
+            on_main=ctx.default_branch if ctx is not None and ctx.on_main else None,
+            log=_log,
+        )
         self.run_id = new_run_id(f"gh{ctx.run_id}-{ctx.run_attempt}" if ctx else "gh")
         self.channels = Channels(
             summary_path=settings.summary_path,
@@ -124,33 +130,6 @@ class _Run:
             budget_s=head.budget_s,
             decided=lambda b, h: compare_documents(b, h, stats).decided,
         )
-
-    def baseline_for(self, head: ResultsDocument) -> Baseline:
-        """Artifact mode's base, looked up once: main's comparable runs since its last change
-        point (pooled) when the history has them, else the newest base-branch artifact."""
-        if self._baseline is None:
-            self._baseline = self._history_baseline(head) or self._artifact_baseline(head)
-        return self._baseline
-
-    def _history_baseline(self, head: ResultsDocument) -> Baseline | None:
-        if self.history is None:
-            return None
-        return self.history.baseline(head, self.stats.primary)
-
-    def _artifact_baseline(self, head: ResultsDocument) -> Baseline:
-        ctx = self.s.github
-        if self.target is None or ctx is None:
-            return Baseline.none("not in a GitHub Actions job: no baseline artifact")
-        if ctx.on_main:
-            return Baseline.none(
-                f"a run of {ctx.default_branch}: it is compared with {ctx.default_branch}'s "
-                "earlier runs in the history, and none is comparable yet"
-            )
-        found = self._artifact()
-        line = self.history.main_line(head, self.stats.primary) if self.history else None
-        if found.provenance is not None and line:
-            return dataclasses.replace(found, provenance={**found.provenance, "history": line})
-        return found
 
     def options(self) -> RunOptions:
         labels = {"io.benchaction.github-run": self.run_id}
@@ -212,43 +191,12 @@ class _Run:
         if base is not None:
             ab = run_ab(head, base, options, display, log=_log, sequential=sequential)
             return ab.base, ab.head, ab.error
-        if sequential is not None and self._has_stored_base(head):
-            base_for = self._base_document
+        if sequential is not None and self.bases.exists(head):
+            base_for = self.bases.document
             out = add_head_trials(head, base_for, options, display, sequential, log=_log)
         else:
             out = run_benchmark(head, options, display)
         return None, out.document, out.error
-
-    def _has_stored_base(self, head: Config) -> bool:
-        """Whether artifact mode has a base to add trials against (main's history or an artifact);
-        without one the config's trials run, and the log says why."""
-        if self.history is not None and self.history.runs(head.name):
-            return True
-        if self.target is None or self.s.github is None or self.s.github.on_main:
-            _log(f"sequential trials: no stored base; the config's {head.trials} trial(s) run")
-            return False
-        try:
-            found = self._artifact()
-            why = found.missing or ""
-        except GitHubError as exc:  # looked up again, and reported, when publishing
-            found, why = Baseline.none(str(exc)), f"the baseline lookup failed: {exc}"
-        if found.document is None:
-            _log(f"sequential trials: {why}; the config's {head.trials} trial(s) run")
-        return found.document is not None
-
-    def _artifact(self) -> Baseline:
-        """The newest base-branch artifact, looked up once (a GitHubError is not kept)."""
-        if self._found_artifact is None:
-            assert self.target is not None
-            self._found_artifact = github_baseline(self.target, self.s.publish.artifact_name, _log)
-        return self._found_artifact
-
-    def _base_document(self, head: ResultsDocument) -> ResultsDocument | None:
-        try:
-            return self.baseline_for(head).document
-        except GitHubError as exc:  # looked up again, and reported, when publishing
-            _log(f"sequential trials: the baseline lookup failed: {exc}")
-            return None
 
     def fill_git(self, doc: ResultsDocument | None, side: str, path: Path) -> None:
         """Inside the action image there is no git: record the commit the runner names instead."""
@@ -310,7 +258,9 @@ class _Run:
             )
         try:
             with commands.group("Publish to GitHub") if self.target else contextlib.nullcontext():
-                baseline = Baseline.same_job(base) if base is not None else self.baseline_for(head)
+                baseline = (
+                    Baseline.same_job(base) if base is not None else self.bases.for_head(head)
+                )
                 result = judge(head, baseline, self.stats, run_url=self.run_url)
                 self.told.update(result.texts.outputs)
                 same_job, looks = base is not None, self.stats.looks
