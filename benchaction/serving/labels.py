@@ -22,6 +22,7 @@ __all__ = [
     "Owner",
     "object_labels",
     "parse_owner",
+    "stale_check",
     "stale_reason",
     "sweep_stale",
 ]
@@ -147,8 +148,9 @@ def stale_reason(
     return None
 
 
-def sweep_stale(client: docker.DockerClient, log: Callable[[str], None]) -> list[str]:
-    """Force-remove managed containers whose owner process is gone; returns the removed ids."""
+def stale_check(client: docker.DockerClient) -> Callable[[Mapping[str, str]], str | None]:
+    """`stale_reason` for this host and engine: an owner container counts as alive while the
+    engine says it runs, or while the engine cannot say (its objects are left alone)."""
     host = HostView()
 
     def running(container_id: str) -> bool:
@@ -157,8 +159,14 @@ def sweep_stale(client: docker.DockerClient, log: Callable[[str], None]) -> list
         except docker.errors.NotFound:
             return False
         except (docker.errors.DockerException, requests.RequestException):
-            return True  # cannot tell: leave its containers alone
+            return True  # cannot tell: leave its objects alone
 
+    return lambda labels: stale_reason(labels, host, running)
+
+
+def sweep_stale(client: docker.DockerClient, log: Callable[[str], None]) -> list[str]:
+    """Force-remove managed containers whose owner process is gone; returns the removed ids."""
+    stale = stale_check(client)
     removed: list[str] = []
     try:
         candidates = client.containers.list(
@@ -168,7 +176,7 @@ def sweep_stale(client: docker.DockerClient, log: Callable[[str], None]) -> list
         log(f"stale container sweep skipped: could not list containers: {exc}")
         return removed
     for container in candidates:
-        reason = stale_reason(container.labels, host, running)
+        reason = stale(container.labels)
         if reason is None:
             continue
         run = container.labels.get(RUN, "?")

@@ -13,7 +13,7 @@ import docker
 import docker.errors
 import requests
 
-from .labels import MANAGED, HostView, stale_reason
+from .labels import MANAGED, stale_check
 
 __all__ = ["BuiltImage", "Retention", "choose_removals", "prune_built_images"]
 
@@ -71,21 +71,6 @@ def _used_images(client: docker.DockerClient) -> set[str]:
     return {str(c.attrs.get("Image") or "") for c in containers}
 
 
-def _owner_alive(client: docker.DockerClient) -> Callable[[Mapping[str, str]], bool]:
-    """True for labels whose owner may still run (a concurrent run, or this one: A/B's base)."""
-    host = HostView()
-
-    def running(container_id: str) -> bool:
-        try:
-            return client.containers.get(container_id).status in ("running", "restarting")
-        except docker.errors.NotFound:
-            return False
-        except _ENGINE_ERRORS:
-            return True  # cannot tell: treat as alive
-
-    return lambda labels: stale_reason(labels, host, running) is None
-
-
 def prune_built_images(
     client: docker.DockerClient,
     repository: str,
@@ -105,8 +90,8 @@ def prune_built_images(
     except _ENGINE_ERRORS as exc:
         log(f"could not list the older images of {name} to remove them: {exc}")
         return ()
-    alive = _owner_alive(client)
-    protected = {current} | used | {i.id for i in images if alive(i.labels)}
+    stale = stale_check(client)  # an image whose owner may still run is kept (A/B's base)
+    protected = {current} | used | {i.id for i in images if stale(i.labels) is None}
     plan = choose_removals(images, keep, protected)
     removed: list[BuiltImage] = []
     for image in plan.remove:
