@@ -23,7 +23,7 @@ from benchaction.history import (
     record_of,
     series_of,
 )
-from benchaction.results import ResultsDocument, load_results
+from benchaction.results import ResultsDocument, load_results, unfinished
 from benchaction.stats import CHANGE_POINTS_MIN_LENGTH
 
 __all__ = [
@@ -86,12 +86,9 @@ def _setup_words(a: HistoryRecord, b: HistoryRecord) -> str:
 
 
 def _finished(doc: ResultsDocument, where: Path) -> None:
-    if doc["status"] != "complete":
-        raise HistoryError(
-            f"{where}: the run did not finish (status {doc['status']!r}"
-            f"{', error: ' + str(doc['error']) if doc['error'] else ''}); only complete runs join "
-            "the history"
-        )
+    why = unfinished(doc)
+    if why is not None:
+        raise HistoryError(f"{where}: {why}; only complete runs join the history")
 
 
 def add_run(results: Path, store: Path, *, max_runs: int, links: RunLinks) -> HistoryNote:

@@ -165,7 +165,7 @@ class MainHistory:
             self.log(f"history: {recent.reason}")
         history = new_history(config)
         for doc, p in recent.found:
-            if doc["config"]["name"] != config or doc["status"] != "complete":
+            if doc["config"]["name"] != config:  # recent_results passes over unfinished runs
                 continue
             links: RunLinks = {"key": f"gh-{p.run_id}", "url": p.run_url}
             history, _ = add_record(history, record_of(doc, links), self.settings.max_runs)

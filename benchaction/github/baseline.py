@@ -31,7 +31,7 @@ from benchaction.github.client import (
     PermissionDenied,
     permission_hint,
 )
-from benchaction.results import ResultsDocument, upgrade_results
+from benchaction.results import ResultsDocument, unfinished, upgrade_results
 
 __all__ = [
     "MAX_CANDIDATES",
@@ -200,9 +200,9 @@ def recent_results(
 
 def _finished(document: ResultsDocument) -> None:
     """A run that was cancelled or crashed keeps its partial results; they are no baseline."""
-    if document["status"] != "complete":
-        error = f": {document['error']}" if document.get("error") else ""
-        raise _Unusable(f"the run did not finish (status {document['status']}{error})")
+    why = unfinished(document)
+    if why is not None:
+        raise _Unusable(why)
 
 
 def _no_baseline(reason: str, skipped: list[str]) -> BaselineResult:

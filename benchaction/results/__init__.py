@@ -31,6 +31,7 @@ from benchaction.results.document import (
     ServerSection,
     Trial,
     new_document,
+    unfinished,
 )
 from benchaction.results.metrics import (
     ALL_METRICS,
@@ -110,6 +111,7 @@ __all__ = [
     "pack_flags",
     "results_schema",
     "trial_values",
+    "unfinished",
     "unpack_flags",
     "upgrade_results",
     "validate_results",

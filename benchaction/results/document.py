@@ -25,6 +25,7 @@ __all__ = [
     "Trial",
     "VerdictChoice",
     "new_document",
+    "unfinished",
 ]
 
 SCHEMA_VERSION = 1
@@ -133,3 +134,12 @@ def new_document(
         "instances": [],
         "scenarios": [],
     }
+
+
+def unfinished(doc: ResultsDocument) -> str | None:
+    """Why a run's results are partial (cancelled, crashed, still running), or None when complete:
+    partial results are kept for the person who ran them, never compared or stored as main's."""
+    if doc["status"] == "complete":
+        return None
+    error = f": {doc['error']}" if doc.get("error") else ""
+    return f"the run did not finish (status {doc['status']}{error})"
