@@ -16,6 +16,20 @@ WORKSPACE_UID = 1001  # the runner user's uid on GitHub's images; anything but r
 BUILD_TIMEOUT_S = 900
 
 
+def read_outputs(path: Path) -> dict[str, str]:
+    """A GITHUB_OUTPUT file parsed as the runner does (heredoc form; a later value wins); {}
+    when the action never wrote it."""
+    out: dict[str, str] = {}
+    lines = path.read_text().splitlines() if path.exists() else []
+    i = 0
+    while i < len(lines):
+        name, _, delimiter = lines[i].partition("<<")
+        end = lines.index(delimiter, i + 1)
+        out[name] = "\n".join(lines[i + 1 : end])
+        i = end + 1
+    return out
+
+
 def build(
     client: docker.DockerClient,
     context: Path,
@@ -64,15 +78,7 @@ class ActionRun:
     @property
     def outputs(self) -> dict[str, str]:
         """The GITHUB_OUTPUT file parsed the way the runner parses it (heredoc form)."""
-        out: dict[str, str] = {}
-        lines = (self.root / "file_commands" / "set_output").read_text().splitlines()
-        i = 0
-        while i < len(lines):
-            name, _, delimiter = lines[i].partition("<<")
-            end = lines.index(delimiter, i + 1)
-            out[name] = "\n".join(lines[i + 1 : end])
-            i = end + 1
-        return out
+        return read_outputs(self.root / "file_commands" / "set_output")
 
     @property
     def summary(self) -> str:

@@ -15,6 +15,7 @@ from benchaction.action.outcome import failure_words, final_outputs, in_workspac
 from benchaction.action.placement import Placement
 from benchaction.action.settings import read_settings
 from benchaction.errors import ConfigError, ExitCode, ServingError
+from tests.support.action_runner import read_outputs
 from tests.support.github_payloads import CHECK_RUNS, COMMENTS, check_run, comment
 from tests.support.standin import Reply, StandIn
 
@@ -30,19 +31,6 @@ scenarios:
 """
 BAD = GOOD.replace("duration: 2s", "duration: two seconds")
 BROKEN = GOOD.replace("profiles:", "profiles: [")  # not YAML at all
-
-
-def _outputs(path: Path) -> dict[str, str]:
-    """GITHUB_OUTPUT parsed as the runner does (heredoc form; a later value wins)."""
-    out: dict[str, str] = {}
-    lines = path.read_text().splitlines() if path.exists() else []
-    i = 0
-    while i < len(lines):
-        name, _, delimiter = lines[i].partition("<<")
-        end = lines.index(delimiter, i + 1)
-        out[name] = "\n".join(lines[i + 1 : end])
-        i = end + 1
-    return out
 
 
 def _run(
@@ -71,7 +59,7 @@ def _run(
     (tmp_path / "output").unlink(missing_ok=True)
     settings = read_settings(env)
     code = run_action(settings, Placement(note="test: no container"), None, env)
-    return code, _outputs(tmp_path / "output"), (tmp_path / "summary.md").read_text()
+    return code, read_outputs(tmp_path / "output"), (tmp_path / "summary.md").read_text()
 
 
 def _serve_comment_and_check(github: StandIn) -> None:
